@@ -1,0 +1,82 @@
+# segwatch - network-flow monitor and segmentation-policy violation detector.
+#
+#   make deps    install every build and test dependency (Debian 12, root)
+#   make         build ./segwatch (optimised)
+#   make test    build with ASan/UBSan and run every cmocka suite and
+#                integration test
+#   make bench   run the benchmarks (ratios measured side by side)
+#   make lint    clang-format check and the banned-function list
+
+CC       ?= cc
+PKGS     := libpcap libnetfilter_log sqlite3 libmicrohttpd yaml-0.1 jansson
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wcast-qual -Wwrite-strings \
+            -Wvla -Wpointer-arith
+CPPFLAGS := -Iinclude -D_GNU_SOURCE
+CFLAGS   ?= -O2 -g
+CSTD     := -std=c11
+LDLIBS   := -lpcap -lnetfilter_log -lsqlite3 -lmicrohttpd -lyaml -ljansson -lpthread -lm
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+LIB_SRC  := $(sort $(wildcard common/*.c collector/*.c analyzer/*.c web/*.c))
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+
+REL      := build/rel
+ASAN     := build/asan
+REL_OBJ  := $(LIB_SRC:%.c=$(REL)/%.o)
+ASAN_OBJ := $(LIB_SRC:%.c=$(ASAN)/%.o)
+TESTS    := $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
+TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(REL)/tools/%)
+
+.PHONY: all deps test unit integration bench lint clean example
+
+all: segwatch $(TOOLS)
+
+segwatch: $(REL_OBJ) $(CLI_SRC:%.c=$(REL)/%.o)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(REL)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(ASAN)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CPPFLAGS) $(WARN) -O1 -g $(SAN) -MMD -MP -c -o $@ $<
+
+# The sanitized binary the integration tests run.
+$(ASAN)/segwatch: $(ASAN_OBJ) $(CLI_SRC:%.c=$(ASAN)/%.o)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS)
+
+$(ASAN)/tests/%: $(ASAN)/tests/%.o $(ASAN_OBJ)
+	$(CC) $(SAN) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(REL)/tools/%: tests/tools/%.c $(REL_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	sh tests/install-deps.sh
+
+test: unit integration
+
+unit: $(TESTS)
+	@sh tests/run-unit.sh $(TESTS)
+
+integration: segwatch $(ASAN)/segwatch $(TOOLS)
+	@sh tests/run-integration.sh
+
+bench: segwatch $(TOOLS)
+	@sh tests/bench/run.sh
+
+example: segwatch
+	./segwatch flows -r examples/three-tier.pcap --stats
+
+lint:
+	@sh tests/lint.sh
+
+clean:
+	rm -rf build segwatch
+
+-include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TESTS:=.d)

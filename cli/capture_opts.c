@@ -1,0 +1,152 @@
+/*
+ * capture_opts.c - shared capture options of the CLI (see capture_opts.h).
+ */
+#include "capture_opts.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "segwatch/textparse.h"
+
+void capture_opts_init(struct capture_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->live.promisc = true;
+	sw_flowtable_config_default(&o->ft);
+}
+
+static int bad_value(const char *opt, const char *arg, const char *expected)
+{
+	fprintf(stderr, "segwatch: --%s: expected %s, got '%s'\n", opt, expected, arg);
+	return -1;
+}
+
+static int set_timeout(struct capture_opts *o, const char *arg)
+{
+	static const struct { const char *name; int cls; } classes[] = {
+		{"tcp", SW_CLASS_TCP}, {"tcp_closed", SW_CLASS_TCP_CLOSED},
+		{"udp", SW_CLASS_UDP}, {"icmp", SW_CLASS_ICMP}, {"other", SW_CLASS_OTHER},
+		{"active", -1},
+	};
+	size_t head;
+	const char *val = sw_split(arg, '=', &head);
+	uint64_t ns;
+
+	if (val == NULL || sw_parse_duration(val, &ns) != SW_OK)
+		return bad_value("timeout", arg, "CLASS=DURATION such as udp=30s");
+	for (size_t i = 0; i < SW_ARRAY_SIZE(classes); i++) {
+		if (strlen(classes[i].name) != head || strncmp(arg, classes[i].name, head) != 0)
+			continue;
+		if (classes[i].cls < 0) {
+			o->ft.active_ns = ns;
+			return 1;
+		}
+		if (ns == 0)
+			return bad_value("timeout", arg, "a positive idle timeout");
+		o->ft.idle_ns[classes[i].cls] = ns;
+		return 1;
+	}
+	return bad_value("timeout", arg,
+	                 "a class among tcp, tcp_closed, udp, icmp, other, active");
+}
+
+static int add_input(const char **list, int *n, const char *arg, const char *what)
+{
+	if (*n == CAPTURE_MAX_INPUTS) {
+		fprintf(stderr, "segwatch: at most %d %s\n", CAPTURE_MAX_INPUTS, what);
+		return -1;
+	}
+	list[(*n)++] = arg;
+	return 1;
+}
+
+int capture_opts_handle(struct capture_opts *o, int opt, const char *arg)
+{
+	uint64_t v;
+
+	switch (opt) {
+	case 'r':
+		return add_input(o->files, &o->n_files, arg, "capture files");
+	case 'i':
+		return add_input(o->ifaces, &o->n_ifaces, arg, "interfaces");
+	case 'f':
+		o->filter = arg;
+		return 1;
+	case OPT_SNAPLEN:
+		if (sw_parse_u64(arg, strlen(arg), 64, 262144, &v) != SW_OK)
+			return bad_value("snaplen", arg, "a number from 64 to 262144");
+		o->live.snaplen = (uint32_t)v;
+		return 1;
+	case OPT_BUFFER_SIZE:
+		if (sw_parse_size(arg, &v) != SW_OK || v < 65536 || v > (1ull << 31) - 1)
+			return bad_value("buffer-size", arg, "a size from 64k to 2047M");
+		o->live.buffer_bytes = v;
+		return 1;
+	case OPT_NO_PROMISC:
+		o->live.promisc = false;
+		return 1;
+	case OPT_IMMEDIATE:
+		o->live.immediate = true;
+		return 1;
+	case OPT_MAX_FLOWS:
+		if (sw_parse_u64(arg, strlen(arg), 1, 1u << 30, &v) != SW_OK)
+			return bad_value("max-flows", arg, "a number from 1 to 1073741824");
+		o->ft.max_flows = (uint32_t)v;
+		return 1;
+	case OPT_TIMEOUT:
+		return set_timeout(o, arg);
+	}
+	return 0;
+}
+
+bool capture_opts_valid(const struct capture_opts *o)
+{
+	if (o->n_files + o->n_ifaces == 0) {
+		fprintf(stderr, "segwatch: no source: give -r FILE or -i IFACE\n");
+		return false;
+	}
+	return true;
+}
+
+enum sw_status capture_opts_open(const struct capture_opts *o, struct sw_capture *cap)
+{
+	struct sw_err err;
+	struct sw_source *src;
+	enum sw_status st;
+
+	for (int i = 0; i < o->n_files + o->n_ifaces; i++) {
+		sw_err_clear(&err);
+		if (i < o->n_files) {
+			st = sw_source_open_file(o->files[i], o->filter, &src, &err);
+		} else {
+			struct sw_live_config lc = o->live;
+			lc.iface = o->ifaces[i - o->n_files];
+			lc.filter = o->filter;
+			st = sw_source_open_live(&lc, &src, &err);
+		}
+		if (st == SW_OK)
+			st = sw_capture_add_source(cap, src);
+		if (st != SW_OK) {
+			if (err.status != st)
+				sw_err_set(&err, st, NULL, 0, 0, "too many sources");
+			cli_print_err(&err);
+			return st;
+		}
+	}
+	return SW_OK;
+}
+
+void cli_print_err(const struct sw_err *err)
+{
+	char buf[SW_ERR_MSG_MAX + SW_ERR_FILE_MAX + 32];
+
+	fprintf(stderr, "segwatch: %s\n", sw_err_format(err, buf, sizeof(buf)));
+}
+
+void cli_warn(void *ctx, const struct sw_err *w)
+{
+	char buf[SW_ERR_MSG_MAX + SW_ERR_FILE_MAX + 32];
+
+	(void)ctx;
+	fprintf(stderr, "segwatch: warning: %s\n", sw_err_format(w, buf, sizeof(buf)));
+}

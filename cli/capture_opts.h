@@ -1,0 +1,89 @@
+/*
+ * capture_opts.h - the command-line options every capturing command
+ * shares (-r, -i, --filter, --snaplen, --buffer-size, --no-promisc,
+ * --immediate, --max-flows, --timeout), and turning them into sources and
+ * a flow-table configuration.
+ */
+#ifndef SEGWATCH_CLI_CAPTURE_OPTS_H
+#define SEGWATCH_CLI_CAPTURE_OPTS_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "segwatch/capture.h"
+#include "segwatch/flowtable.h"
+#include "segwatch/source.h"
+
+#define CAPTURE_MAX_INPUTS 16
+
+enum capture_opt_id {
+	OPT_SNAPLEN = 1000,
+	OPT_BUFFER_SIZE,
+	OPT_NO_PROMISC,
+	OPT_IMMEDIATE,
+	OPT_MAX_FLOWS,
+	OPT_TIMEOUT,
+	OPT_FILTER,
+	CAPTURE_OPT_LAST
+};
+
+#define CAPTURE_SHORT_OPTS "r:i:f:"
+#define CAPTURE_LONG_OPTS                                            \
+	{"read", required_argument, NULL, 'r'},                      \
+	{"interface", required_argument, NULL, 'i'},                 \
+	{"filter", required_argument, NULL, 'f'},                    \
+	{"snaplen", required_argument, NULL, OPT_SNAPLEN},           \
+	{"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},   \
+	{"no-promisc", no_argument, NULL, OPT_NO_PROMISC},           \
+	{"immediate", no_argument, NULL, OPT_IMMEDIATE},             \
+	{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},       \
+	{"timeout", required_argument, NULL, OPT_TIMEOUT}
+
+#define CAPTURE_HELP                                                              \
+	"Sources (at least one; several may be combined):\n"                      \
+	"  -r, --read FILE          read a pcap/pcapng capture ('-' = stdin)\n"     \
+	"  -i, --interface IFACE    capture live on IFACE (libpcap, mmap ring)\n"   \
+	"  -f, --filter EXPR        BPF filter expression (tcpdump syntax)\n"       \
+	"      --snaplen N          bytes kept per packet (default 262144)\n"       \
+	"      --buffer-size SIZE   kernel ring per interface (default 64M)\n"      \
+	"      --no-promisc         do not put interfaces in promiscuous mode\n"    \
+	"      --immediate          deliver packets at once (lower latency)\n"      \
+	"Flow table:\n"                                                           \
+	"      --max-flows N        flows held at once (default 1048576);\n"        \
+	"                           the longest-idle flow is evicted beyond it\n"   \
+	"      --timeout CLASS=DUR  idle timeout per class: tcp (300s),\n"          \
+	"                           tcp_closed (5s), udp (60s), icmp (60s),\n"      \
+	"                           other (60s); or active (60s, 0 = never)\n"      \
+	"                           DUR is N[ms|s|m|h|d]\n"
+
+struct capture_opts {
+	const char *files[CAPTURE_MAX_INPUTS];
+	int n_files;
+	const char *ifaces[CAPTURE_MAX_INPUTS];
+	int n_ifaces;
+	const char *filter;
+	struct sw_live_config live;   /* iface filled per interface */
+	struct sw_flowtable_config ft;
+};
+
+void capture_opts_init(struct capture_opts *o);
+
+/* Handles one getopt_long result. Returns 1 when it was a capture option
+ * (applied), 0 when it is not one of ours, -1 on a bad value (message
+ * printed naming the option). */
+int capture_opts_handle(struct capture_opts *o, int opt, const char *arg);
+
+/* Checks that at least one source was given (message printed). */
+bool capture_opts_valid(const struct capture_opts *o);
+
+/* Opens every source into cap. On failure prints one line and returns
+ * the status. */
+enum sw_status capture_opts_open(const struct capture_opts *o, struct sw_capture *cap);
+
+/* Prints an error on stderr as "segwatch: file:line:col: message". */
+void cli_print_err(const struct sw_err *err);
+
+/* A sw_warn_fn printing "segwatch: warning: ..." on stderr. */
+void cli_warn(void *ctx, const struct sw_err *w);
+
+#endif

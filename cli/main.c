@@ -1,0 +1,72 @@
+/*
+ * main.c - the segwatch binary: installs the signal handlers and
+ * dispatches to a subcommand (see commands.h).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+#ifndef SEGWATCH_VERSION
+#define SEGWATCH_VERSION "0.1.0"
+#endif
+
+volatile sig_atomic_t segwatch_stop;
+
+static const char main_usage[] =
+	"Usage: segwatch COMMAND [options]\n"
+	"Network-flow monitor and segmentation-policy violation detector.\n\n"
+	"Commands:\n"
+	"  flows     assemble flows from captures or interfaces (JSON Lines / CSV)\n"
+	"  policy    load inventories and policies: connlist, explain\n"
+	"  version   print the version\n\n"
+	"Run 'segwatch COMMAND --help' for the options of a command.\n";
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{"flows", cmd_flows},
+	{"policy", cmd_policy},
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	segwatch_stop = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(main_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("segwatch %s\n", SEGWATCH_VERSION);
+		return 0;
+	}
+	install_signals();
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "segwatch: unknown command '%s'\n%s", argv[1], main_usage);
+	return 2;
+}

@@ -1,0 +1,625 @@
+/*
+ * flowtable.c - the bidirectional flow table (see include/segwatch/flowtable.h).
+ *
+ * Layout: a preallocated pool of entries addressed by 32-bit index, a
+ * bucket array of chain heads (separate chaining through entry.hnext), one
+ * intrusive doubly linked list per timeout class in last-seen order, and
+ * one list in last-export order for active-timeout updates. Free entries
+ * are chained through hnext. calloc() leaves untouched pool pages unmapped,
+ * so a large capacity costs memory only as flows arrive.
+ */
+#include "segwatch/flowtable.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "flowtable_frag.h"
+
+#define NIL UINT32_MAX
+
+/* Canonical key: side a is the lower (address, port) tuple, so both
+ * directions of a conversation hash and compare equal. */
+struct ft_key {
+	struct sw_addr a, b;
+	uint16_t pa, pb;
+	uint16_t vlan[SW_MAX_VLAN_TAGS];
+	uint8_t proto;
+	uint8_t pad[7];
+};
+
+struct ft_list {
+	uint32_t head, tail;
+};
+
+struct ft_entry {
+	struct ft_key key;
+	uint32_t hnext;
+	uint32_t cprev, cnext;   /* class list */
+	uint32_t aprev, anext;   /* active-timeout list */
+	uint8_t cls;             /* enum sw_flow_class, or CLS_FREE */
+	bool init_is_a;          /* the initiator is key side a */
+	bool syn_seen;           /* pure SYN seen from the initiator */
+	bool synack_seen;
+	uint8_t fin_mask;        /* bit d: FIN seen in direction d */
+	uint8_t rst_mask;
+	uint64_t last_export_ns;
+	struct sw_flow flow;
+};
+
+#define CLS_FREE 0xff
+
+struct sw_flowtable {
+	struct sw_flowtable_config cfg;
+	sw_flow_fn fn;
+	void *ctx;
+	struct ft_entry *pool;
+	uint32_t *buckets;
+	uint32_t bucket_mask;
+	uint32_t free_head;
+	uint32_t next_unused;    /* pool entries never used yet start here */
+	struct ft_list cls[SW_CLASS_COUNT];
+	struct ft_list active;
+	struct sw_frag_cache *frags;
+	uint64_t seed;
+	uint64_t now_ns;
+	uint64_t next_id;
+	struct sw_flowtable_stats st;
+};
+
+void sw_flowtable_config_default(struct sw_flowtable_config *cfg)
+{
+	const uint64_t s = 1000000000ull;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_flows = 1u << 20;
+	cfg->idle_ns[SW_CLASS_TCP] = 300 * s;
+	cfg->idle_ns[SW_CLASS_TCP_CLOSED] = 5 * s;
+	cfg->idle_ns[SW_CLASS_UDP] = 60 * s;
+	cfg->idle_ns[SW_CLASS_ICMP] = 60 * s;
+	cfg->idle_ns[SW_CLASS_OTHER] = 60 * s;
+	cfg->active_ns = 60 * s;
+	cfg->max_fragments = 1u << 16;
+}
+
+/* ---- lists ------------------------------------------------------------ */
+
+#define LIST_OPS(NAME, PREV, NEXT)                                             \
+	static void NAME##_unlink(struct sw_flowtable *ft, struct ft_list *l,  \
+	                          uint32_t i)                                  \
+	{                                                                      \
+		struct ft_entry *e = &ft->pool[i];                             \
+		if (e->PREV != NIL)                                            \
+			ft->pool[e->PREV].NEXT = e->NEXT;                      \
+		else                                                           \
+			l->head = e->NEXT;                                     \
+		if (e->NEXT != NIL)                                            \
+			ft->pool[e->NEXT].PREV = e->PREV;                      \
+		else                                                           \
+			l->tail = e->PREV;                                     \
+		e->PREV = e->NEXT = NIL;                                       \
+	}                                                                      \
+	static void NAME##_append(struct sw_flowtable *ft, struct ft_list *l,  \
+	                          uint32_t i)                                  \
+	{                                                                      \
+		struct ft_entry *e = &ft->pool[i];                             \
+		e->PREV = l->tail;                                             \
+		e->NEXT = NIL;                                                 \
+		if (l->tail != NIL)                                            \
+			ft->pool[l->tail].NEXT = i;                            \
+		else                                                           \
+			l->head = i;                                           \
+		l->tail = i;                                                   \
+	}
+
+LIST_OPS(cls, cprev, cnext)
+LIST_OPS(act, aprev, anext)
+
+static void list_init(struct ft_list *l)
+{
+	l->head = l->tail = NIL;
+}
+
+/* ---- keys and hashing -------------------------------------------------- */
+
+static uint64_t key_hash(const struct sw_flowtable *ft, const struct ft_key *k)
+{
+	uint64_t w[sizeof(struct ft_key) / 8];
+	uint64_t h = ft->seed;
+
+	memcpy(w, k, sizeof(w));
+	for (size_t i = 0; i < SW_ARRAY_SIZE(w); i++) {
+		h ^= w[i];
+		h *= 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 32);
+}
+
+static bool proto_has_ports(uint8_t proto)
+{
+	return proto == SW_PROTO_TCP || proto == SW_PROTO_UDP || proto == SW_PROTO_SCTP;
+}
+
+static bool proto_is_icmp(uint8_t proto)
+{
+	return proto == SW_PROTO_ICMP || proto == SW_PROTO_ICMPV6;
+}
+
+/* Maps an ICMP reply type to its request type so that both directions of
+ * an exchange share a key; *is_reply tells which one the packet was. */
+static uint16_t icmp_request_type(uint8_t proto, uint16_t type, bool *is_reply)
+{
+	static const uint8_t v4_pairs[][2] = {{0, 8}, {14, 13}, {16, 15}, {18, 17}};
+
+	*is_reply = false;
+	if (proto == SW_PROTO_ICMPV6) {
+		if (type == 129) {
+			*is_reply = true;
+			return 128;
+		}
+		return type;
+	}
+	for (size_t i = 0; i < SW_ARRAY_SIZE(v4_pairs); i++) {
+		if (type == v4_pairs[i][0]) {
+			*is_reply = true;
+			return v4_pairs[i][1];
+		}
+	}
+	return type;
+}
+
+/* Builds the canonical key of a packet travelling src:sport -> dst:dport;
+ * returns true when the sender is side a. */
+static bool key_make(struct ft_key *k, const struct sw_addr *src, uint16_t sport,
+                     const struct sw_addr *dst, uint16_t dport, uint8_t proto,
+                     const uint16_t *vlan)
+{
+	int c = sw_addr_cmp(src, dst);
+	bool from_a;
+
+	memset(k, 0, sizeof(*k));
+	k->proto = proto;
+	memcpy(k->vlan, vlan, sizeof(k->vlan));
+	if (proto_has_ports(proto))
+		from_a = c < 0 || (c == 0 && sport <= dport);
+	else
+		from_a = c <= 0;
+	k->a = from_a ? *src : *dst;
+	k->b = from_a ? *dst : *src;
+	if (proto_has_ports(proto)) {
+		k->pa = from_a ? sport : dport;
+		k->pb = from_a ? dport : sport;
+	} else {
+		/* ICMP type/code describe the exchange, not a side */
+		k->pa = sport;
+		k->pb = dport;
+	}
+	return from_a;
+}
+
+static uint32_t lookup(const struct sw_flowtable *ft, const struct ft_key *k, uint64_t h)
+{
+	for (uint32_t i = ft->buckets[h & ft->bucket_mask]; i != NIL; i = ft->pool[i].hnext) {
+		if (memcmp(&ft->pool[i].key, k, sizeof(*k)) == 0)
+			return i;
+	}
+	return NIL;
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+static uint32_t round_pow2(uint32_t n)
+{
+	uint32_t p = 1;
+	while (p < n && p < (1u << 31))
+		p <<= 1;
+	return p;
+}
+
+struct sw_flowtable *sw_flowtable_new(const struct sw_flowtable_config *cfg,
+                                      sw_flow_fn fn, void *ctx, struct sw_err *err)
+{
+	struct sw_flowtable *ft;
+	uint32_t nb;
+
+	if (cfg->max_flows == 0 || cfg->max_flows >= NIL) {
+		sw_err_set(err, SW_ERR_INVALID, NULL, 0, 0,
+		           "max flows must be between 1 and %u, got %u", NIL - 1, cfg->max_flows);
+		return NULL;
+	}
+	for (int c = 0; c < SW_CLASS_COUNT; c++) {
+		if (cfg->idle_ns[c] == 0) {
+			sw_err_set(err, SW_ERR_INVALID, NULL, 0, 0, "idle timeouts must be positive");
+			return NULL;
+		}
+	}
+	ft = calloc(1, sizeof(*ft));
+	nb = round_pow2(cfg->max_flows);
+	if (ft != NULL) {
+		ft->pool = calloc(cfg->max_flows, sizeof(*ft->pool));
+		ft->buckets = malloc((size_t)nb * sizeof(*ft->buckets));
+		ft->frags = sw_frag_cache_new(cfg->max_fragments);
+	}
+	if (ft == NULL || ft->pool == NULL || ft->buckets == NULL || ft->frags == NULL) {
+		sw_flowtable_free(ft);
+		sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0,
+		           "cannot allocate a flow table of %u flows", cfg->max_flows);
+		return NULL;
+	}
+	ft->cfg = *cfg;
+	ft->fn = fn;
+	ft->ctx = ctx;
+	memset(ft->buckets, 0xff, (size_t)nb * sizeof(*ft->buckets));
+	ft->bucket_mask = nb - 1;
+	ft->free_head = NIL;
+	for (int c = 0; c < SW_CLASS_COUNT; c++)
+		list_init(&ft->cls[c]);
+	list_init(&ft->active);
+	if (getrandom(&ft->seed, sizeof(ft->seed), 0) != (ssize_t)sizeof(ft->seed))
+		ft->seed = 0x2545f4914f6cdd1dull ^ (uint64_t)(uintptr_t)ft;
+	ft->next_id = 1;
+	return ft;
+}
+
+void sw_flowtable_free(struct sw_flowtable *ft)
+{
+	if (ft == NULL)
+		return;
+	sw_frag_cache_free(ft->frags);
+	free(ft->pool);
+	free(ft->buckets);
+	free(ft);
+}
+
+/* ---- state --------------------------------------------------------------- */
+
+static enum sw_tcp_state tcp_state(const struct ft_entry *e)
+{
+	if (e->rst_mask) {
+		if (e->syn_seen && !e->synack_seen)
+			return (e->rst_mask & 2) ? SW_TCP_REJECTED : SW_TCP_ATTEMPTED;
+		return SW_TCP_RESET;
+	}
+	if (e->fin_mask == 3)
+		return SW_TCP_CLOSED;
+	if (!e->syn_seen)
+		return SW_TCP_MIDSTREAM;
+	return e->synack_seen ? SW_TCP_ESTABLISHED : SW_TCP_ATTEMPTED;
+}
+
+static void emit(struct sw_flowtable *ft, struct ft_entry *e, enum sw_flow_event ev,
+                 enum sw_flow_end why)
+{
+	if (e->flow.proto == SW_PROTO_TCP) {
+		e->flow.tcp_state = tcp_state(e);
+		e->flow.midstream = !e->syn_seen;
+	}
+	if (ft->fn != NULL)
+		ft->fn(ft->ctx, ev, why, &e->flow);
+}
+
+static void hash_remove(struct sw_flowtable *ft, uint32_t i)
+{
+	uint32_t *link = &ft->buckets[key_hash(ft, &ft->pool[i].key) & ft->bucket_mask];
+
+	while (*link != i)
+		link = &ft->pool[*link].hnext;
+	*link = ft->pool[i].hnext;
+}
+
+static void flow_end(struct sw_flowtable *ft, uint32_t i, enum sw_flow_end why)
+{
+	struct ft_entry *e = &ft->pool[i];
+
+	emit(ft, e, SW_FLOW_END, why);
+	hash_remove(ft, i);
+	cls_unlink(ft, &ft->cls[e->cls], i);
+	act_unlink(ft, &ft->active, i);
+	e->cls = CLS_FREE;
+	e->hnext = ft->free_head;
+	ft->free_head = i;
+	ft->st.flows_ended++;
+	ft->st.flows_active--;
+}
+
+static enum sw_flow_end closed_reason(const struct ft_entry *e)
+{
+	return e->rst_mask ? SW_END_TCP_RESET : SW_END_TCP_CLOSE;
+}
+
+static enum sw_flow_end idle_reason(const struct ft_entry *e)
+{
+	return e->cls == SW_CLASS_TCP_CLOSED ? closed_reason(e) : SW_END_IDLE;
+}
+
+static void evict_one(struct sw_flowtable *ft)
+{
+	uint32_t victim = NIL;
+
+	for (int c = 0; c < SW_CLASS_COUNT; c++) {
+		uint32_t h = ft->cls[c].head;
+		if (h != NIL && (victim == NIL ||
+		                 ft->pool[h].flow.last_ns < ft->pool[victim].flow.last_ns))
+			victim = h;
+	}
+	if (victim != NIL) {
+		ft->st.flows_evicted++;
+		flow_end(ft, victim, SW_END_EVICTED);
+	}
+}
+
+static uint32_t entry_alloc(struct sw_flowtable *ft)
+{
+	uint32_t i;
+
+	if (ft->free_head == NIL && ft->next_unused == ft->cfg.max_flows)
+		evict_one(ft);
+	if (ft->free_head != NIL) {
+		i = ft->free_head;
+		ft->free_head = ft->pool[i].hnext;
+	} else {
+		i = ft->next_unused++;
+	}
+	return i;
+}
+
+static enum sw_flow_class class_of(uint8_t proto)
+{
+	if (proto == SW_PROTO_TCP)
+		return SW_CLASS_TCP;
+	if (proto == SW_PROTO_UDP)
+		return SW_CLASS_UDP;
+	if (proto_is_icmp(proto))
+		return SW_CLASS_ICMP;
+	return SW_CLASS_OTHER;
+}
+
+/* Creates a flow for key k; sender_is_a tells which side sent the first
+ * packet, initiator_is_sender whether that sender is the initiator. */
+static uint32_t flow_create(struct sw_flowtable *ft, const struct ft_key *k, uint64_t h,
+                            bool sender_is_a, bool initiator_is_sender, uint64_t ts)
+{
+	uint32_t i = entry_alloc(ft);
+	struct ft_entry *e = &ft->pool[i];
+	bool init_is_a = sender_is_a == initiator_is_sender;
+
+	memset(e, 0, sizeof(*e));
+	e->key = *k;
+	e->init_is_a = init_is_a;
+	e->hnext = ft->buckets[h & ft->bucket_mask];
+	ft->buckets[h & ft->bucket_mask] = i;
+	e->cls = (uint8_t)class_of(k->proto);
+	cls_append(ft, &ft->cls[e->cls], i);
+	e->last_export_ns = ts;
+	act_append(ft, &ft->active, i);
+
+	struct sw_flow *f = &e->flow;
+	f->id = ft->next_id++;
+	f->src = init_is_a ? k->a : k->b;
+	f->dst = init_is_a ? k->b : k->a;
+	if (proto_has_ports(k->proto)) {
+		f->sport = init_is_a ? k->pa : k->pb;
+		f->dport = init_is_a ? k->pb : k->pa;
+	} else {
+		f->sport = k->pa;
+		f->dport = k->pb;
+	}
+	memcpy(f->vlan, k->vlan, sizeof(f->vlan));
+	f->n_vlan = (uint8_t)((k->vlan[0] != 0) + (k->vlan[1] != 0));
+	f->proto = k->proto;
+	f->first_ns = f->last_ns = ts;
+	ft->st.flows_created++;
+	ft->st.flows_active++;
+	emit(ft, e, SW_FLOW_START, SW_END_NONE);
+	return i;
+}
+
+/* Swaps initiator and responder (a SYN arrived from the side we took for
+ * the responder before any SYN was seen). */
+static void flow_swap(struct ft_entry *e)
+{
+	struct sw_flow *f = &e->flow;
+	struct sw_flow_dir d = f->dir[0];
+	struct sw_addr a = f->src;
+	uint16_t p = f->sport;
+
+	e->init_is_a = !e->init_is_a;
+	f->dir[0] = f->dir[1];
+	f->dir[1] = d;
+	f->src = f->dst;
+	f->dst = a;
+	f->sport = f->dport;
+	f->dport = p;
+	e->fin_mask = (uint8_t)(((e->fin_mask & 1) << 1) | ((e->fin_mask >> 1) & 1));
+	e->rst_mask = (uint8_t)(((e->rst_mask & 1) << 1) | ((e->rst_mask >> 1) & 1));
+}
+
+static void touch(struct sw_flowtable *ft, uint32_t i, uint64_t ts)
+{
+	struct ft_entry *e = &ft->pool[i];
+
+	if (ts > e->flow.last_ns)
+		e->flow.last_ns = ts;
+	if (ft->cls[e->cls].tail != i) {
+		cls_unlink(ft, &ft->cls[e->cls], i);
+		cls_append(ft, &ft->cls[e->cls], i);
+	}
+}
+
+/* TCP bookkeeping for a packet in direction d of flow i. */
+static void tcp_update(struct sw_flowtable *ft, uint32_t i, int d, uint8_t flags)
+{
+	struct ft_entry *e = &ft->pool[i];
+	bool pure_syn = (flags & (SW_TCP_SYN | SW_TCP_ACK)) == SW_TCP_SYN;
+
+	if (pure_syn && !e->syn_seen) {
+		if (d == 1)
+			flow_swap(e);
+		e->syn_seen = true;
+	}
+	if ((flags & (SW_TCP_SYN | SW_TCP_ACK)) == (SW_TCP_SYN | SW_TCP_ACK) && d == 1)
+		e->synack_seen = true;
+	if (flags & SW_TCP_FIN)
+		e->fin_mask |= (uint8_t)(1u << d);
+	if (flags & SW_TCP_RST)
+		e->rst_mask |= (uint8_t)(1u << d);
+	if ((e->fin_mask == 3 || e->rst_mask) && e->cls == SW_CLASS_TCP) {
+		cls_unlink(ft, &ft->cls[e->cls], i);
+		e->cls = SW_CLASS_TCP_CLOSED;
+		cls_append(ft, &ft->cls[e->cls], i);
+	}
+}
+
+/* Which side of a new flow initiates it, given its first packet. */
+static bool sender_initiates(const struct sw_packet *p, bool icmp_reply)
+{
+	if (p->proto == SW_PROTO_TCP)
+		return (p->tcp_flags & (SW_TCP_SYN | SW_TCP_ACK)) != (SW_TCP_SYN | SW_TCP_ACK);
+	if (proto_is_icmp(p->proto))
+		return !icmp_reply;
+	return true;
+}
+
+/* Counts an ICMP error on the flow it quotes; false when there is none. */
+static bool icmp_error_attach(struct sw_flowtable *ft, const struct sw_packet *p)
+{
+	const struct sw_quoted *q = &p->quoted;
+	struct ft_key k;
+	bool reply;
+	uint16_t qs = q->sport;
+
+	if (proto_is_icmp(q->proto))
+		qs = icmp_request_type(q->proto, q->sport, &reply);
+	key_make(&k, &q->src, qs, &q->dst, q->dport, q->proto, p->vlan);
+	uint32_t i = lookup(ft, &k, key_hash(ft, &k));
+	if (i == NIL)
+		return false;
+	ft->pool[i].flow.icmp_errors++;
+	ft->st.icmp_errors_matched++;
+	touch(ft, i, p->ts_ns);
+	return true;
+}
+
+void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *p)
+{
+	struct ft_key k;
+	uint16_t sport = p->sport, dport = p->dport;
+	bool reply = false;
+
+	ft->st.packets++;
+	if (p->ts_ns > ft->now_ns)
+		ft->now_ns = p->ts_ns;
+	if (p->icmp_error && icmp_error_attach(ft, p))
+		goto expire;
+	if (p->frag == SW_FRAG_FIRST)
+		sw_frag_cache_put(ft->frags, p, &ft->st.frag_evicted);
+	else if (p->frag == SW_FRAG_LATER &&
+	         !sw_frag_cache_get(ft->frags, p, &sport, &dport))
+		ft->st.frag_unmatched++;
+	if (proto_is_icmp(p->proto))
+		sport = icmp_request_type(p->proto, sport, &reply);
+
+	bool from_a = key_make(&k, &p->src, sport, &p->dst, dport, p->proto, p->vlan);
+	uint64_t h = key_hash(ft, &k);
+	uint32_t i = lookup(ft, &k, h);
+	bool new_syn = p->proto == SW_PROTO_TCP &&
+	               (p->tcp_flags & (SW_TCP_SYN | SW_TCP_ACK)) == SW_TCP_SYN;
+	if (i != NIL && new_syn && ft->pool[i].cls == SW_CLASS_TCP_CLOSED) {
+		/* port reuse: a new connection after the old one closed */
+		flow_end(ft, i, closed_reason(&ft->pool[i]));
+		i = NIL;
+	}
+	if (i == NIL)
+		i = flow_create(ft, &k, h, from_a, sender_initiates(p, reply), p->ts_ns);
+
+	struct ft_entry *e = &ft->pool[i];
+	int d = (from_a == e->init_is_a) ? 0 : 1;
+	if (p->proto == SW_PROTO_TCP)
+		tcp_update(ft, i, d, p->tcp_flags);
+	d = (from_a == e->init_is_a) ? 0 : 1; /* a SYN may have swapped sides */
+	e->flow.dir[d].pkts++;
+	e->flow.dir[d].bytes += p->ip_bytes;
+	e->flow.dir[d].tcp_flags |= p->tcp_flags;
+	if (p->frag != SW_FRAG_NONE)
+		e->flow.fragments++;
+	touch(ft, i, p->ts_ns);
+expire:
+	sw_flowtable_advance(ft, ft->now_ns);
+}
+
+void sw_flowtable_advance(struct sw_flowtable *ft, uint64_t now_ns)
+{
+	if (now_ns > ft->now_ns)
+		ft->now_ns = now_ns;
+	now_ns = ft->now_ns;
+	for (int c = 0; c < SW_CLASS_COUNT; c++) {
+		uint64_t idle = ft->cfg.idle_ns[c];
+		uint32_t h;
+		while ((h = ft->cls[c].head) != NIL && ft->pool[h].flow.last_ns + idle <= now_ns)
+			flow_end(ft, h, idle_reason(&ft->pool[h]));
+	}
+	if (ft->cfg.active_ns == 0)
+		return;
+	uint32_t h;
+	while ((h = ft->active.head) != NIL &&
+	       ft->pool[h].last_export_ns + ft->cfg.active_ns <= now_ns) {
+		struct ft_entry *e = &ft->pool[h];
+		e->last_export_ns = now_ns;
+		act_unlink(ft, &ft->active, h);
+		act_append(ft, &ft->active, h);
+		ft->st.updates++;
+		emit(ft, e, SW_FLOW_UPDATE, SW_END_ACTIVE_TIMEOUT);
+	}
+}
+
+void sw_flowtable_flush(struct sw_flowtable *ft, enum sw_flow_end why)
+{
+	for (int c = 0; c < SW_CLASS_COUNT; c++) {
+		while (ft->cls[c].head != NIL) {
+			uint32_t h = ft->cls[c].head;
+			enum sw_flow_end r = c == SW_CLASS_TCP_CLOSED ? closed_reason(&ft->pool[h]) : why;
+			flow_end(ft, h, r);
+		}
+	}
+}
+
+void sw_flowtable_stats(const struct sw_flowtable *ft, struct sw_flowtable_stats *out)
+{
+	*out = ft->st;
+}
+
+const char *sw_tcp_state_name(enum sw_tcp_state s)
+{
+	static const char *const names[] = {
+		[SW_TCP_NONE] = "none", [SW_TCP_ATTEMPTED] = "attempted",
+		[SW_TCP_REJECTED] = "rejected", [SW_TCP_ESTABLISHED] = "established",
+		[SW_TCP_CLOSED] = "closed", [SW_TCP_RESET] = "reset",
+		[SW_TCP_MIDSTREAM] = "midstream",
+	};
+	return (unsigned)s < SW_ARRAY_SIZE(names) ? names[s] : "unknown";
+}
+
+const char *sw_flow_end_name(enum sw_flow_end e)
+{
+	static const char *const names[] = {
+		[SW_END_NONE] = "none", [SW_END_TCP_CLOSE] = "tcp_close",
+		[SW_END_TCP_RESET] = "tcp_reset", [SW_END_IDLE] = "idle",
+		[SW_END_ACTIVE_TIMEOUT] = "active_timeout", [SW_END_EVICTED] = "evicted",
+		[SW_END_OF_INPUT] = "end_of_input", [SW_END_SHUTDOWN] = "shutdown",
+	};
+	return (unsigned)e < SW_ARRAY_SIZE(names) ? names[e] : "unknown";
+}
+
+const char *sw_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case SW_PROTO_TCP: return "tcp";
+	case SW_PROTO_UDP: return "udp";
+	case SW_PROTO_ICMP: return "icmp";
+	case SW_PROTO_ICMPV6: return "icmpv6";
+	case SW_PROTO_SCTP: return "sctp";
+	}
+	return NULL;
+}
