@@ -3,6 +3,7 @@
  */
 #include "capture_opts.h"
 
+#include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -124,6 +125,17 @@ enum sw_status capture_opts_open(const struct capture_opts *o, struct sw_capture
 			lc.filter = o->filter;
 			st = sw_source_open_live(&lc, &src, &err);
 		}
+		if (st == SW_OK && !sw_decode_supports_dlt(sw_source_dlt(src))) {
+			const char *name = pcap_datalink_val_to_name(sw_source_dlt(src));
+			sw_err_set(&err, SW_OK, sw_source_name(src), 0, 0,
+			           "link type %s (%d) is not decoded; its packets are counted as %s",
+			           name ? name : "unknown", sw_source_dlt(src),
+			           sw_drop_reason_name(SW_DROP_LINKTYPE_UNSUPPORTED));
+			cli_warn(NULL, &err);
+		}
+		if (st == SW_OK && sw_source_is_live(src))
+			fprintf(stderr, "segwatch: capturing on %s (%s ring)\n", sw_source_name(src),
+			        o->live.immediate ? "TPACKET_V2, immediate" : "TPACKET_V3");
 		if (st == SW_OK)
 			st = sw_capture_add_source(cap, src);
 		if (st != SW_OK) {

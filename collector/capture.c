@@ -130,6 +130,23 @@ static void wait_live(struct sw_capture *cap)
 		return;
 }
 
+/* On shutdown, packets may still sit in a ring block the kernel has not
+ * handed over yet; it does so within the block timeout, so wait for that
+ * and read what arrived, leaving nothing behind. */
+static void final_drain(struct sw_capture *cap, sw_warn_fn warn, void *warn_ctx,
+                        struct sw_err *first)
+{
+	for (int round = 0; round < 3; round++) {
+		wait_live(cap);
+		for (size_t i = 0; i < cap->n; i++) {
+			struct src_slot *s = &cap->slots[i];
+			if (!s->done && sw_source_is_live(s->src))
+				while (drain(cap, s, warn, warn_ctx, first) == BURST)
+					;
+		}
+	}
+}
+
 enum sw_status sw_capture_run(struct sw_capture *cap, const volatile sig_atomic_t *stop,
                               sw_warn_fn warn, void *warn_ctx, struct sw_err *err)
 {
@@ -159,6 +176,8 @@ enum sw_status sw_capture_run(struct sw_capture *cap, const volatile sig_atomic_
 			sw_flowtable_advance(cap->ft, wall_ns());
 		}
 	}
+	if (*stop)
+		final_drain(cap, warn, warn_ctx, &first);
 	if (first.status != SW_OK) {
 		if (err != NULL)
 			*err = first;

@@ -42,7 +42,7 @@ const char *sw_format_time(uint64_t ns, char *buf, size_t len)
 {
 	time_t secs = (time_t)(ns / 1000000000ull);
 	struct tm tm;
-	char day[32];
+	char day[24];
 
 	gmtime_r(&secs, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -65,7 +65,7 @@ static const char *flag_letters(uint8_t flags, char buf[9])
 }
 
 struct rec_text {
-	char first[40], last[40], src[SW_ADDR_STRLEN], dst[SW_ADDR_STRLEN];
+	char first[SW_TIME_STRLEN], last[SW_TIME_STRLEN], src[SW_ADDR_STRLEN], dst[SW_ADDR_STRLEN];
 	char proto[8], fl0[9], fl1[9];
 	double duration;
 	bool icmp, tcp;

@@ -40,6 +40,11 @@ int sw_source_fd(const struct sw_source *src)
 	return src->fd;
 }
 
+int sw_source_dlt(const struct sw_source *src)
+{
+	return src->dlt;
+}
+
 bool sw_source_is_live(const struct sw_source *src)
 {
 	return src->live;

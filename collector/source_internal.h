@@ -20,6 +20,7 @@ struct sw_source {
 	void *priv;
 	int fd;
 	bool live;
+	int dlt;
 	uint64_t frames;
 	char name[SW_SOURCE_NAME_MAX];
 };

@@ -102,7 +102,9 @@ static enum sw_status wrap(pcap_t *p, bool live, int fd, const char *kind,
 	pp->p = p;
 	pp->nano = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
 	pp->dlt = pcap_datalink(p);
-	*out = sw_source_alloc(&pcap_ops, pp, fd, live, "%s:%s", kind, name);
+	*out = sw_source_alloc(&pcap_ops, pp, fd, live, "%s%s", kind, name);
+	if (*out != NULL)
+		(*out)->dlt = pp->dlt;
 	if (*out == NULL) {
 		pcap_close(p);
 		free(pp);
@@ -128,7 +130,15 @@ enum sw_status sw_source_open_file(const char *path, const char *filter,
 		pcap_close(p);
 		return st;
 	}
-	return wrap(p, false, -1, "file", shown, out, err);
+	if (pcap_datalink(p) < 0 || pcap_datalink(p) > 0xffff) {
+		/* the upper bits of the link-type field are reserved */
+		st = sw_err_set(err, SW_ERR_PARSE, shown, 0, 0,
+		                "invalid link type %d in the file header (reserved bits set)",
+		                pcap_datalink(p));
+		pcap_close(p);
+		return st;
+	}
+	return wrap(p, false, -1, "", shown, out, err);
 }
 
 /* One line that says what went wrong and what to do about it. */
@@ -204,5 +214,5 @@ enum sw_status sw_source_open_live(const struct sw_live_config *cfg,
 		pcap_close(p);
 		return st;
 	}
-	return wrap(p, true, pcap_get_selectable_fd(p), "if", cfg->iface, out, err);
+	return wrap(p, true, pcap_get_selectable_fd(p), "interface ", cfg->iface, out, err);
 }

@@ -2,7 +2,7 @@
 # Installs every build and test dependency of segwatch from Debian's
 # packages. Idempotent: packages already present are left alone.
 set -eu
-PKGS="build-essential pkg-config libpcap-dev libnetfilter-log-dev libsqlite3-dev
+PKGS="build-essential pkg-config strace util-linux libpcap-dev libnetfilter-log-dev libsqlite3-dev
 libmicrohttpd-dev libcmocka-dev libyaml-dev libjansson-dev sqlite3 tcpdump
 tshark iproute2 iptables nftables clang python3"
 missing=""

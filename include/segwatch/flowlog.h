@@ -33,6 +33,9 @@ uint64_t sw_flowlog_count(const struct sw_flowlog *fl);
  * closed pipe), so no loss goes unnoticed. Frees fl. */
 enum sw_status sw_flowlog_free(struct sw_flowlog *fl, struct sw_err *err);
 
+/* Room for sw_format_time()'s output, including the NUL. */
+#define SW_TIME_STRLEN 48
+
 /* Formats ns since the epoch as RFC 3339 UTC with nanoseconds. */
 const char *sw_format_time(uint64_t ns, char *buf, size_t len);
 

@@ -64,7 +64,9 @@ int sw_source_next(struct sw_source *src, struct sw_frame *frame, struct sw_err 
 /* A descriptor to poll for readability, or -1 (files). */
 int sw_source_fd(const struct sw_source *src);
 bool sw_source_is_live(const struct sw_source *src);
-/* "file:PATH", "if:NAME", ...: for messages and statistics. */
+/* The link type (DLT_ value) of the frames the source delivers. */
+int sw_source_dlt(const struct sw_source *src);
+/* The file's path, or "interface NAME": for messages and statistics. */
 const char *sw_source_name(const struct sw_source *src);
 void sw_source_stats(struct sw_source *src, struct sw_source_stats *out);
 /* Closes and frees. NULL is a no-op. */
