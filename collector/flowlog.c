@@ -2,12 +2,13 @@
  * flowlog.c - JSON Lines and CSV flow records (see include/segwatch/flowlog.h).
  *
  * Every value written is a number, a fixed name or an address formatted
- * by us, so no string needs JSON or CSV escaping.
+ * by us, so no string needs JSON or CSV escaping. Records are built in a
+ * line buffer with small appenders instead of printf: at millions of
+ * packets per second the formatting of records is a visible cost.
  */
 #include "segwatch/flowlog.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,12 +17,70 @@ struct sw_flowlog {
 	FILE *out;
 	enum sw_flowlog_format fmt;
 	uint64_t count;
+	time_t cached_sec;      /* the second whose text is in cached_day */
+	char cached_day[24];    /* "YYYY-MM-DDTHH:MM:SS" */
 };
+
+/* A line being built; records are far shorter than LINE_MAX. */
+#define LINE_MAX_LEN 1024
+struct line {
+	char b[LINE_MAX_LEN];
+	size_t n;
+};
+
+static void put_str(struct line *l, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (len > LINE_MAX_LEN - 1 - l->n)
+		len = LINE_MAX_LEN - 1 - l->n;
+	memcpy(l->b + l->n, s, len);
+	l->n += len;
+}
+
+static void put_u64(struct line *l, uint64_t v)
+{
+	char tmp[24];
+	int i = (int)sizeof(tmp);
+
+	tmp[--i] = '\0';
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	put_str(l, tmp + i);
+}
+
+/* v with exactly `digits` digits, zero-padded. */
+static void put_u64_pad(struct line *l, uint64_t v, int digits)
+{
+	char tmp[24];
+
+	tmp[digits] = '\0';
+	for (int i = digits - 1; i >= 0; i--) {
+		tmp[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	put_str(l, tmp);
+}
+
+/* "key":  for JSON, nothing for CSV (fields are positional there). */
+static void put_key(struct line *l, enum sw_flowlog_format fmt, const char *key)
+{
+	if (fmt == SW_FLOWLOG_CSV) {
+		if (l->n > 0)
+			put_str(l, ",");
+		return;
+	}
+	put_str(l, l->n > 1 ? ",\"" : "\"");
+	put_str(l, key);
+	put_str(l, "\":");
+}
 
 static const char csv_header[] =
 	"flow_id,first_seen,last_seen,duration,proto,ip_proto,src_ip,src_port,dst_ip,dst_port,"
 	"vlan,vlan_inner,src_pkts,src_bytes,dst_pkts,dst_bytes,src_tcp_flags,dst_tcp_flags,"
-	"tcp_state,midstream,end_reason,update,icmp_type,icmp_code,fragments,icmp_errors\n";
+	"tcp_state,midstream,icmp_type,icmp_code,fragments,icmp_errors,end_reason,update\n";
 
 struct sw_flowlog *sw_flowlog_new(FILE *out, enum sw_flowlog_format fmt, struct sw_err *err)
 {
@@ -33,21 +92,55 @@ struct sw_flowlog *sw_flowlog_new(FILE *out, enum sw_flowlog_format fmt, struct 
 	}
 	fl->out = out;
 	fl->fmt = fmt;
+	fl->cached_sec = (time_t)-1;
 	if (fmt == SW_FLOWLOG_CSV)
 		fputs(csv_header, out);
 	return fl;
 }
 
-const char *sw_format_time(uint64_t ns, char *buf, size_t len)
+static void day_text(time_t secs, char out[24])
 {
-	time_t secs = (time_t)(ns / 1000000000ull);
 	struct tm tm;
-	char day[24];
 
 	gmtime_r(&secs, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+	strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+const char *sw_format_time(uint64_t ns, char *buf, size_t len)
+{
+	char day[24];
+
+	day_text((time_t)(ns / 1000000000ull), day);
 	snprintf(buf, len, "%s.%09uZ", day, (unsigned)(ns % 1000000000ull));
 	return buf;
+}
+
+static void put_time(struct sw_flowlog *fl, struct line *l, uint64_t ns)
+{
+	time_t secs = (time_t)(ns / 1000000000ull);
+
+	if (secs != fl->cached_sec) {
+		day_text(secs, fl->cached_day);
+		fl->cached_sec = secs;
+	}
+	if (fl->fmt == SW_FLOWLOG_JSONL)
+		put_str(l, "\"");
+	put_str(l, fl->cached_day);
+	put_str(l, ".");
+	put_u64_pad(l, ns % 1000000000ull, 9);
+	put_str(l, fl->fmt == SW_FLOWLOG_JSONL ? "Z\"" : "Z");
+}
+
+/* A name: quoted in JSON, bare in CSV. */
+static void put_name(struct sw_flowlog *fl, struct line *l, const char *s)
+{
+	if (fl->fmt == SW_FLOWLOG_CSV) {
+		put_str(l, s);
+		return;
+	}
+	put_str(l, "\"");
+	put_str(l, s);
+	put_str(l, "\"");
 }
 
 /* TCP flags as letters in the order F S R P A U E C. */
@@ -64,96 +157,95 @@ static const char *flag_letters(uint8_t flags, char buf[9])
 	return buf;
 }
 
-struct rec_text {
-	char first[SW_TIME_STRLEN], last[SW_TIME_STRLEN], src[SW_ADDR_STRLEN], dst[SW_ADDR_STRLEN];
-	char proto[8], fl0[9], fl1[9];
-	double duration;
-	bool icmp, tcp;
-};
-
-static void rec_prepare(const struct sw_flow *f, struct rec_text *t)
+/* An optional numeric field: omitted in JSON when absent, empty in CSV. */
+static void put_opt_u64(struct sw_flowlog *fl, struct line *l, const char *key, bool present,
+                        uint64_t v)
 {
+	if (!present && fl->fmt == SW_FLOWLOG_JSONL)
+		return;
+	put_key(l, fl->fmt, key);
+	if (present)
+		put_u64(l, v);
+}
+
+static void put_opt_name(struct sw_flowlog *fl, struct line *l, const char *key, bool present,
+                         const char *v)
+{
+	if (!present && fl->fmt == SW_FLOWLOG_JSONL)
+		return;
+	put_key(l, fl->fmt, key);
+	if (present)
+		put_name(fl, l, v);
+}
+
+static void put_identity(struct sw_flowlog *fl, struct line *l, const struct sw_flow *f)
+{
+	enum sw_flowlog_format m = fl->fmt;
+	char addr[SW_ADDR_STRLEN], pnum[8];
 	const char *pn = sw_proto_name(f->proto);
+	uint64_t d = f->last_ns - f->first_ns;
 
-	sw_format_time(f->first_ns, t->first, sizeof(t->first));
-	sw_format_time(f->last_ns, t->last, sizeof(t->last));
-	sw_addr_format(&f->src, t->src, sizeof(t->src));
-	sw_addr_format(&f->dst, t->dst, sizeof(t->dst));
-	if (pn != NULL)
-		snprintf(t->proto, sizeof(t->proto), "%s", pn);
-	else
-		snprintf(t->proto, sizeof(t->proto), "%u", f->proto);
-	flag_letters(f->dir[0].tcp_flags, t->fl0);
-	flag_letters(f->dir[1].tcp_flags, t->fl1);
-	t->duration = (double)(f->last_ns - f->first_ns) / 1e9;
-	t->icmp = f->proto == SW_PROTO_ICMP || f->proto == SW_PROTO_ICMPV6;
-	t->tcp = f->proto == SW_PROTO_TCP;
+	put_key(l, m, "flow_id"), put_u64(l, f->id);
+	put_key(l, m, "first_seen"), put_time(fl, l, f->first_ns);
+	put_key(l, m, "last_seen"), put_time(fl, l, f->last_ns);
+	put_key(l, m, "duration"), put_u64(l, d / 1000000000ull);
+	put_str(l, "."), put_u64_pad(l, d % 1000000000ull, 9);
+	if (pn == NULL) {
+		snprintf(pnum, sizeof(pnum), "%u", f->proto);
+		pn = pnum;
+	}
+	put_key(l, m, "proto"), put_name(fl, l, pn);
+	put_key(l, m, "ip_proto"), put_u64(l, f->proto);
+	put_key(l, m, "src_ip"), put_name(fl, l, sw_addr_format(&f->src, addr, sizeof(addr)));
+	put_key(l, m, "src_port"), put_u64(l, f->sport);
+	put_key(l, m, "dst_ip"), put_name(fl, l, sw_addr_format(&f->dst, addr, sizeof(addr)));
+	put_key(l, m, "dst_port"), put_u64(l, f->dport);
+	put_opt_u64(fl, l, "vlan", f->vlan[0] != 0, f->vlan[0]);
+	put_opt_u64(fl, l, "vlan_inner", f->vlan[1] != 0, f->vlan[1]);
 }
 
-static void write_json(FILE *o, enum sw_flow_event ev, enum sw_flow_end why,
-                       const struct sw_flow *f, const struct rec_text *t)
+static void put_counters(struct sw_flowlog *fl, struct line *l, const struct sw_flow *f)
 {
-	fprintf(o, "{\"flow_id\":%" PRIu64 ",\"first_seen\":\"%s\",\"last_seen\":\"%s\","
-	        "\"duration\":%.9f,\"proto\":\"%s\",\"ip_proto\":%u,"
-	        "\"src_ip\":\"%s\",\"src_port\":%u,\"dst_ip\":\"%s\",\"dst_port\":%u,",
-	        f->id, t->first, t->last, t->duration, t->proto, f->proto,
-	        t->src, f->sport, t->dst, f->dport);
-	if (f->vlan[0] != 0)
-		fprintf(o, "\"vlan\":%u,", f->vlan[0]);
-	if (f->vlan[1] != 0)
-		fprintf(o, "\"vlan_inner\":%u,", f->vlan[1]);
-	fprintf(o, "\"src_pkts\":%" PRIu64 ",\"src_bytes\":%" PRIu64 ",\"dst_pkts\":%" PRIu64
-	        ",\"dst_bytes\":%" PRIu64 ",",
-	        f->dir[0].pkts, f->dir[0].bytes, f->dir[1].pkts, f->dir[1].bytes);
-	if (t->tcp)
-		fprintf(o, "\"src_tcp_flags\":\"%s\",\"dst_tcp_flags\":\"%s\",\"tcp_state\":\"%s\","
-		        "\"midstream\":%s,", t->fl0, t->fl1, sw_tcp_state_name(f->tcp_state),
-		        f->midstream ? "true" : "false");
-	if (t->icmp)
-		fprintf(o, "\"icmp_type\":%u,\"icmp_code\":%u,", f->sport, f->dport);
-	if (f->fragments)
-		fprintf(o, "\"fragments\":%u,", f->fragments);
-	if (f->icmp_errors)
-		fprintf(o, "\"icmp_errors\":%u,", f->icmp_errors);
-	fprintf(o, "\"end_reason\":\"%s\",\"update\":%s}\n",
-	        sw_flow_end_name(why), ev == SW_FLOW_UPDATE ? "true" : "false");
-}
+	enum sw_flowlog_format m = fl->fmt;
+	bool tcp = f->proto == SW_PROTO_TCP;
+	bool icmp = f->proto == SW_PROTO_ICMP || f->proto == SW_PROTO_ICMPV6;
+	char fl0[9], fl1[9];
 
-static void write_csv(FILE *o, enum sw_flow_event ev, enum sw_flow_end why,
-                      const struct sw_flow *f, const struct rec_text *t)
-{
-	fprintf(o, "%" PRIu64 ",%s,%s,%.9f,%s,%u,%s,%u,%s,%u,", f->id, t->first, t->last,
-	        t->duration, t->proto, f->proto, t->src, f->sport, t->dst, f->dport);
-	if (f->vlan[0] != 0)
-		fprintf(o, "%u", f->vlan[0]);
-	fputc(',', o);
-	if (f->vlan[1] != 0)
-		fprintf(o, "%u", f->vlan[1]);
-	fprintf(o, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s,%s,%s,%s,%s,%s,",
-	        f->dir[0].pkts, f->dir[0].bytes, f->dir[1].pkts, f->dir[1].bytes,
-	        t->tcp ? t->fl0 : "", t->tcp ? t->fl1 : "",
-	        t->tcp ? sw_tcp_state_name(f->tcp_state) : "",
-	        t->tcp ? (f->midstream ? "true" : "false") : "",
-	        sw_flow_end_name(why), ev == SW_FLOW_UPDATE ? "true" : "false");
-	if (t->icmp)
-		fprintf(o, "%u,%u", f->sport, f->dport);
-	else
-		fputc(',', o);
-	fprintf(o, ",%u,%u\n", f->fragments, f->icmp_errors);
+	put_key(l, m, "src_pkts"), put_u64(l, f->dir[0].pkts);
+	put_key(l, m, "src_bytes"), put_u64(l, f->dir[0].bytes);
+	put_key(l, m, "dst_pkts"), put_u64(l, f->dir[1].pkts);
+	put_key(l, m, "dst_bytes"), put_u64(l, f->dir[1].bytes);
+	put_opt_name(fl, l, "src_tcp_flags", tcp, flag_letters(f->dir[0].tcp_flags, fl0));
+	put_opt_name(fl, l, "dst_tcp_flags", tcp, flag_letters(f->dir[1].tcp_flags, fl1));
+	put_opt_name(fl, l, "tcp_state", tcp, sw_tcp_state_name(f->tcp_state));
+	if (tcp || m == SW_FLOWLOG_CSV) {
+		put_key(l, m, "midstream");
+		if (tcp)
+			put_str(l, f->midstream ? "true" : "false");
+	}
+	put_opt_u64(fl, l, "icmp_type", icmp, f->sport);
+	put_opt_u64(fl, l, "icmp_code", icmp, f->dport);
+	put_opt_u64(fl, l, "fragments", f->fragments != 0 || m == SW_FLOWLOG_CSV, f->fragments);
+	put_opt_u64(fl, l, "icmp_errors", f->icmp_errors != 0 || m == SW_FLOWLOG_CSV,
+	            f->icmp_errors);
 }
 
 void sw_flowlog_write(struct sw_flowlog *fl, enum sw_flow_event ev, enum sw_flow_end why,
                       const struct sw_flow *f)
 {
-	struct rec_text t;
+	struct line l;
 
 	if (ev == SW_FLOW_START)
 		return;
-	rec_prepare(f, &t);
-	if (fl->fmt == SW_FLOWLOG_CSV)
-		write_csv(fl->out, ev, why, f, &t);
-	else
-		write_json(fl->out, ev, why, f, &t);
+	l.n = 0;
+	if (fl->fmt == SW_FLOWLOG_JSONL)
+		put_str(&l, "{");
+	put_identity(fl, &l, f);
+	put_counters(fl, &l, f);
+	put_key(&l, fl->fmt, "end_reason"), put_name(fl, &l, sw_flow_end_name(why));
+	put_key(&l, fl->fmt, "update"), put_str(&l, ev == SW_FLOW_UPDATE ? "true" : "false");
+	put_str(&l, fl->fmt == SW_FLOWLOG_JSONL ? "}\n" : "\n");
+	fwrite(l.b, 1, l.n, fl->out);
 	fl->count++;
 }
 

@@ -10,6 +10,7 @@
  */
 #include "segwatch/flowtable.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -23,31 +24,42 @@
 struct ft_key {
 	struct sw_addr a, b;
 	uint16_t pa, pb;
-	uint16_t vlan[SW_MAX_VLAN_TAGS];
-	uint8_t proto;
-	uint8_t pad[7];
+	uint32_t vlan_proto;   /* outer VLAN << 20 | inner VLAN << 8 | protocol */
 };
 
 struct ft_list {
 	uint32_t head, tail;
 };
 
-struct ft_entry {
-	struct ft_key key;
+/* The first 64 bytes hold everything a lookup and a list move touch, so
+ * the common packet costs one cache line of the entry plus its counters. */
+struct __attribute__((aligned(64))) ft_entry {
 	uint32_t hnext;
+	uint8_t cls;             /* enum sw_flow_class, or CLS_FREE */
+	uint8_t init_is_a : 1;   /* the initiator is key side a */
+	uint8_t syn_seen : 1;    /* pure SYN seen from the initiator */
+	uint8_t synack_seen : 1;
+	uint8_t fin_mask : 2;    /* bit d: FIN seen in direction d */
+	uint8_t rst_mask : 2;
+	uint16_t spare;
+	struct ft_key key;
 	uint32_t cprev, cnext;   /* class list */
 	uint32_t aprev, anext;   /* active-timeout list */
-	uint8_t cls;             /* enum sw_flow_class, or CLS_FREE */
-	bool init_is_a;          /* the initiator is key side a */
-	bool syn_seen;           /* pure SYN seen from the initiator */
-	bool synack_seen;
-	uint8_t fin_mask;        /* bit d: FIN seen in direction d */
-	uint8_t rst_mask;
+	/* second cache line on */
 	uint64_t last_export_ns;
 	struct sw_flow flow;
 };
 
+_Static_assert(offsetof(struct ft_entry, last_export_ns) == 64,
+               "the hot part of a flow entry must fill one cache line");
+
 #define CLS_FREE 0xff
+/* The bucket array starts small (cache-friendly for a few thousand flows)
+ * and doubles whenever the flows outnumber the buckets. */
+#define MIN_BUCKETS 4096u
+/* Expiry is checked at most once per millisecond of packet time: a flow
+ * ends at most 1 ms (of capture time) after its timeout. */
+#define CHECK_INTERVAL_NS 1000000ull
 
 struct sw_flowtable {
 	struct sw_flowtable_config cfg;
@@ -63,6 +75,7 @@ struct sw_flowtable {
 	struct sw_frag_cache *frags;
 	uint64_t seed;
 	uint64_t now_ns;
+	uint64_t next_check_ns;  /* packets before this time skip expiry checks */
 	uint64_t next_id;
 	struct sw_flowtable_stats st;
 };
@@ -180,8 +193,7 @@ static bool key_make(struct ft_key *k, const struct sw_addr *src, uint16_t sport
 	bool from_a;
 
 	memset(k, 0, sizeof(*k));
-	k->proto = proto;
-	memcpy(k->vlan, vlan, sizeof(k->vlan));
+	k->vlan_proto = (uint32_t)(vlan[0] & 0xfff) << 20 | (uint32_t)(vlan[1] & 0xfff) << 8 | proto;
 	if (proto_has_ports(proto))
 		from_a = c < 0 || (c == 0 && sport <= dport);
 	else
@@ -236,9 +248,11 @@ struct sw_flowtable *sw_flowtable_new(const struct sw_flowtable_config *cfg,
 		}
 	}
 	ft = calloc(1, sizeof(*ft));
-	nb = round_pow2(cfg->max_flows);
+	nb = round_pow2(cfg->max_flows < MIN_BUCKETS ? cfg->max_flows : MIN_BUCKETS);
 	if (ft != NULL) {
-		ft->pool = calloc(cfg->max_flows, sizeof(*ft->pool));
+		/* not zeroed: an entry is cleared when first used, and pages
+		 * never used are never touched */
+		ft->pool = aligned_alloc(64, (size_t)cfg->max_flows * sizeof(*ft->pool));
 		ft->buckets = malloc((size_t)nb * sizeof(*ft->buckets));
 		ft->frags = sw_frag_cache_new(cfg->max_fragments);
 	}
@@ -376,21 +390,47 @@ static enum sw_flow_class class_of(uint8_t proto)
 	return SW_CLASS_OTHER;
 }
 
+/* Doubles the bucket array and rehashes every live flow into it. On
+ * allocation failure the table keeps working with longer chains. */
+static void buckets_grow(struct sw_flowtable *ft)
+{
+	uint32_t nb = (ft->bucket_mask + 1) * 2;
+	uint32_t *b = malloc((size_t)nb * sizeof(*b));
+
+	if (b == NULL)
+		return;
+	memset(b, 0xff, (size_t)nb * sizeof(*b));
+	for (uint32_t i = 0; i < ft->next_unused; i++) {
+		struct ft_entry *e = &ft->pool[i];
+		if (e->cls == CLS_FREE)
+			continue;
+		uint32_t slot = (uint32_t)key_hash(ft, &e->key) & (nb - 1);
+		e->hnext = b[slot];
+		b[slot] = i;
+	}
+	free(ft->buckets);
+	ft->buckets = b;
+	ft->bucket_mask = nb - 1;
+}
+
 /* Creates a flow for key k; sender_is_a tells which side sent the first
  * packet, initiator_is_sender whether that sender is the initiator. */
 static uint32_t flow_create(struct sw_flowtable *ft, const struct ft_key *k, uint64_t h,
                             bool sender_is_a, bool initiator_is_sender, uint64_t ts)
 {
+	if (ft->st.flows_active >= ft->bucket_mask + 1 && ft->bucket_mask < (1u << 30))
+		buckets_grow(ft); /* h stays valid: only the mask changes */
+
 	uint32_t i = entry_alloc(ft);
 	struct ft_entry *e = &ft->pool[i];
 	bool init_is_a = sender_is_a == initiator_is_sender;
-
+	uint8_t proto = (uint8_t)(k->vlan_proto & 0xff);
 	memset(e, 0, sizeof(*e));
 	e->key = *k;
 	e->init_is_a = init_is_a;
 	e->hnext = ft->buckets[h & ft->bucket_mask];
 	ft->buckets[h & ft->bucket_mask] = i;
-	e->cls = (uint8_t)class_of(k->proto);
+	e->cls = (uint8_t)class_of(proto);
 	cls_append(ft, &ft->cls[e->cls], i);
 	e->last_export_ns = ts;
 	act_append(ft, &ft->active, i);
@@ -399,16 +439,17 @@ static uint32_t flow_create(struct sw_flowtable *ft, const struct ft_key *k, uin
 	f->id = ft->next_id++;
 	f->src = init_is_a ? k->a : k->b;
 	f->dst = init_is_a ? k->b : k->a;
-	if (proto_has_ports(k->proto)) {
+	if (proto_has_ports(proto)) {
 		f->sport = init_is_a ? k->pa : k->pb;
 		f->dport = init_is_a ? k->pb : k->pa;
 	} else {
 		f->sport = k->pa;
 		f->dport = k->pb;
 	}
-	memcpy(f->vlan, k->vlan, sizeof(f->vlan));
-	f->n_vlan = (uint8_t)((k->vlan[0] != 0) + (k->vlan[1] != 0));
-	f->proto = k->proto;
+	f->vlan[0] = (uint16_t)(k->vlan_proto >> 20);
+	f->vlan[1] = (uint16_t)((k->vlan_proto >> 8) & 0xfff);
+	f->n_vlan = (uint8_t)((f->vlan[0] != 0) + (f->vlan[1] != 0));
+	f->proto = proto;
 	f->first_ns = f->last_ns = ts;
 	ft->st.flows_created++;
 	ft->st.flows_active++;
@@ -432,8 +473,8 @@ static void flow_swap(struct ft_entry *e)
 	f->dst = a;
 	f->sport = f->dport;
 	f->dport = p;
-	e->fin_mask = (uint8_t)(((e->fin_mask & 1) << 1) | ((e->fin_mask >> 1) & 1));
-	e->rst_mask = (uint8_t)(((e->rst_mask & 1) << 1) | ((e->rst_mask >> 1) & 1));
+	e->fin_mask = (uint8_t)(((e->fin_mask & 1u) << 1) | ((e->fin_mask >> 1) & 1u)) & 3u;
+	e->rst_mask = (uint8_t)(((e->rst_mask & 1u) << 1) | ((e->rst_mask >> 1) & 1u)) & 3u;
 }
 
 static void touch(struct sw_flowtable *ft, uint32_t i, uint64_t ts)
@@ -457,14 +498,14 @@ static void tcp_update(struct sw_flowtable *ft, uint32_t i, int d, uint8_t flags
 	if (pure_syn && !e->syn_seen) {
 		if (d == 1)
 			flow_swap(e);
-		e->syn_seen = true;
+		e->syn_seen = 1;
 	}
 	if ((flags & (SW_TCP_SYN | SW_TCP_ACK)) == (SW_TCP_SYN | SW_TCP_ACK) && d == 1)
-		e->synack_seen = true;
+		e->synack_seen = 1;
 	if (flags & SW_TCP_FIN)
-		e->fin_mask |= (uint8_t)(1u << d);
+		e->fin_mask = (uint8_t)(e->fin_mask | (1u << d)) & 3u;
 	if (flags & SW_TCP_RST)
-		e->rst_mask |= (uint8_t)(1u << d);
+		e->rst_mask = (uint8_t)(e->rst_mask | (1u << d)) & 3u;
 	if ((e->fin_mask == 3 || e->rst_mask) && e->cls == SW_CLASS_TCP) {
 		cls_unlink(ft, &ft->cls[e->cls], i);
 		e->cls = SW_CLASS_TCP_CLOSED;
@@ -546,7 +587,8 @@ void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *p)
 		e->flow.fragments++;
 	touch(ft, i, p->ts_ns);
 expire:
-	sw_flowtable_advance(ft, ft->now_ns);
+	if (ft->now_ns >= ft->next_check_ns)
+		sw_flowtable_advance(ft, ft->now_ns);
 }
 
 void sw_flowtable_advance(struct sw_flowtable *ft, uint64_t now_ns)
@@ -554,6 +596,7 @@ void sw_flowtable_advance(struct sw_flowtable *ft, uint64_t now_ns)
 	if (now_ns > ft->now_ns)
 		ft->now_ns = now_ns;
 	now_ns = ft->now_ns;
+	ft->next_check_ns = now_ns + CHECK_INTERVAL_NS;
 	for (int c = 0; c < SW_CLASS_COUNT; c++) {
 		uint64_t idle = ft->cfg.idle_ns[c];
 		uint32_t h;

@@ -127,7 +127,8 @@ struct sw_flowtable *sw_flowtable_new(const struct sw_flowtable_config *cfg,
 void sw_flowtable_free(struct sw_flowtable *ft);
 
 /* Accounts one decoded packet (pkt->ts_ns is its time), then expires what
- * the packet's time makes due. */
+ * the packet's time makes due (looked at once per millisecond of packet
+ * time, so a flow ends at most 1 ms of capture time after its timeout). */
 void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *pkt);
 
 /* Moves time forward to now_ns (ignored if earlier than the table's time)

@@ -1,0 +1,54 @@
+#!/bin/sh
+# `make bench`: performance measured side by side in one run (ratios, not
+# absolute thresholds: the machines are shared and noisy).
+#  1. collector: a bare pcap_next_ex loop vs `segwatch flows` on the same
+#     generated capture (2 M packets, 50 k flows), packets/s, ratio, RSS;
+#  2. flow table: 1 M concurrent flows, peak RSS;
+#  3. policy engine: compile time and lookups/s (when built).
+set -eu
+cd "$(dirname "$0")/../.."
+T=build/rel/tools
+W=build/bench
+mkdir -p "$W"
+PACKETS=${BENCH_PACKETS:-2000000}
+FLOWS=${BENCH_FLOWS:-50000}
+if [ ! -f "$W/bench.pcap" ] || [ "$(cat "$W/bench.params" 2>/dev/null)" != "$PACKETS $FLOWS" ]; then
+	"$T/pcapgen" --flows "$FLOWS" --packets "$PACKETS" --concurrent 2000 --payload-max 600 \
+		--seed 7 -o "$W/bench.pcap" --truth "$W/bench.truth" >/dev/null
+	echo "$PACKETS $FLOWS" > "$W/bench.params"
+fi
+cat "$W/bench.pcap" > /dev/null   # warm the page cache for both readers
+python3 - "$T" "$W" <<'PY'
+import resource, subprocess, sys, time
+tools, work = sys.argv[1], sys.argv[2]
+cap = work + "/bench.pcap"
+
+def timed(cmd):
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return time.perf_counter() - t0, out
+
+def best(cmd, n=3):
+    return min(timed(cmd)[0] for _ in range(n))
+
+bare = []
+for _ in range(3):
+    _, out = timed([tools + "/bench_pcap_read", cap])
+    kv = dict(x.split("=") for x in out.stdout.split())
+    bare.append((float(kv["seconds"]), int(kv["packets"])))
+bare_s, packets = min(bare)
+sw_s = best(["./segwatch", "flows", "-r", cap, "-o", "/dev/null", "-q"])
+rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(f"collector: {packets} packets")
+print(f"  bare pcap_next_ex   {packets / bare_s / 1e6:8.2f} M packets/s")
+print(f"  segwatch flows      {packets / sw_s / 1e6:8.2f} M packets/s (whole process, JSON to /dev/null)")
+print(f"  ratio segwatch/bare {bare_s / sw_s * 100:8.1f} %  (target >= 50 %)")
+print(f"  peak RSS (max of the runs) {rss / 1024:.1f} MiB")
+_, out = timed([tools + "/bench_flowtable", "1000000"])
+kv = dict(x.split("=") for x in out.stdout.split())
+print(f"flow table: {kv['flows']} concurrent flows held, peak RSS {int(kv['peak_rss_kib']) / 1024:.1f} MiB"
+      f" (target < 512 MiB), {int(kv['flows']) / float(kv['seconds']) / 1e6:.2f} M inserts/s")
+PY
+if [ -x "$T/bench_match" ]; then
+	"$T/bench_match"
+fi
