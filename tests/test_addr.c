@@ -1,0 +1,104 @@
+/*
+ * test_addr.c - cmocka tests of addresses and prefixes: parsing (strict
+ * and lenient), formatting, containment, first/last, increment.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "segwatch/addr.h"
+
+static void test_parse_format(void **state)
+{
+	static const char *const good[] = {"10.0.0.1", "0.0.0.0", "255.255.255.255",
+	                                   "fd00::1", "::", "2001:db8::ff00:42:8329"};
+	static const char *const bad[] = {"", "10.0.0", "10.0.0.256", "10.0.0.1 ", "fd00:::1",
+	                                  "host", "10.0.0.1/8"};
+	struct sw_addr a;
+	char buf[SW_ADDR_STRLEN];
+
+	(void)state;
+	for (size_t i = 0; i < SW_ARRAY_SIZE(good); i++) {
+		assert_int_equal(sw_addr_parse(good[i], &a), SW_OK);
+		assert_string_equal(sw_addr_format(&a, buf, sizeof(buf)), good[i]);
+	}
+	for (size_t i = 0; i < SW_ARRAY_SIZE(bad); i++)
+		assert_int_equal(sw_addr_parse(bad[i], &a), SW_ERR_PARSE);
+	assert_int_equal(sw_addr_parse("10.1.2.3", &a), SW_OK);
+	assert_true(sw_addr_is_v4(&a));
+	assert_int_equal(a.b[12], 10);
+	assert_int_equal(sw_addr_parse("fd00::1", &a), SW_OK);
+	assert_false(sw_addr_is_v4(&a));
+}
+
+static void test_prefix(void **state)
+{
+	struct sw_prefix p;
+	struct sw_addr a, first, last;
+	char buf[SW_PREFIX_STRLEN];
+
+	(void)state;
+	assert_int_equal(sw_prefix_parse("10.1.0.0/16", true, &p), SW_OK);
+	assert_int_equal(p.len, 96 + 16);
+	assert_string_equal(sw_prefix_format(&p, buf, sizeof(buf)), "10.1.0.0/16");
+	assert_int_equal(sw_addr_parse("10.1.255.7", &a), SW_OK);
+	assert_true(sw_prefix_contains(&p, &a));
+	assert_int_equal(sw_addr_parse("10.2.0.1", &a), SW_OK);
+	assert_false(sw_prefix_contains(&p, &a));
+	/* an IPv4 prefix never contains an IPv6 address */
+	assert_int_equal(sw_addr_parse("fd00::1", &a), SW_OK);
+	assert_false(sw_prefix_contains(&p, &a));
+	sw_prefix_first(&p, &first);
+	sw_prefix_last(&p, &last);
+	assert_string_equal(sw_addr_format(&first, buf, sizeof(buf)), "10.1.0.0");
+	assert_string_equal(sw_addr_format(&last, buf, sizeof(buf)), "10.1.255.255");
+
+	assert_int_equal(sw_prefix_parse("10.1.2.3/16", true, &p), SW_ERR_INVALID);
+	assert_int_equal(sw_prefix_parse("10.1.2.3/16", false, &p), SW_OK);
+	assert_string_equal(sw_prefix_format(&p, buf, sizeof(buf)), "10.1.0.0/16");
+	assert_int_equal(sw_prefix_parse("10.0.0.0/33", false, &p), SW_ERR_INVALID);
+	assert_int_equal(sw_prefix_parse("fd00::/129", false, &p), SW_ERR_INVALID);
+	assert_int_equal(sw_prefix_parse("10.0.0.0/", false, &p), SW_ERR_INVALID);
+	assert_int_equal(sw_prefix_parse("/8", false, &p), SW_ERR_PARSE);
+	assert_int_equal(sw_prefix_parse("10.0.0.1", true, &p), SW_OK);
+	assert_int_equal(p.len, 128);
+	assert_int_equal(sw_prefix_parse("0.0.0.0/0", true, &p), SW_OK);
+	assert_int_equal(sw_addr_parse("192.0.2.1", &a), SW_OK);
+	assert_true(sw_prefix_contains(&p, &a));
+	assert_int_equal(sw_prefix_parse("fd00::/7", true, &p), SW_ERR_INVALID);
+	assert_int_equal(sw_prefix_parse("fd00::/7", false, &p), SW_OK);
+	assert_string_equal(sw_prefix_format(&p, buf, sizeof(buf)), "fc00::/7");
+	assert_int_equal(sw_prefix_parse("fd00::/8", true, &p), SW_OK);
+	assert_string_equal(sw_prefix_format(&p, buf, sizeof(buf)), "fd00::/8");
+}
+
+static void test_inc_dec(void **state)
+{
+	struct sw_addr a;
+	char buf[SW_ADDR_STRLEN];
+
+	(void)state;
+	assert_int_equal(sw_addr_parse("10.0.0.255", &a), SW_OK);
+	assert_true(sw_addr_inc(&a));
+	assert_string_equal(sw_addr_format(&a, buf, sizeof(buf)), "10.0.1.0");
+	assert_true(sw_addr_dec(&a));
+	assert_string_equal(sw_addr_format(&a, buf, sizeof(buf)), "10.0.0.255");
+	memset(a.b, 0xff, sizeof(a.b));
+	assert_false(sw_addr_inc(&a));
+	memset(a.b, 0, sizeof(a.b));
+	assert_false(sw_addr_dec(&a));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_format),
+		cmocka_unit_test(test_prefix),
+		cmocka_unit_test(test_inc_dec),
+	};
+	return cmocka_run_group_tests_name("addr", tests, NULL, NULL);
+}
