@@ -654,15 +654,3 @@ const char *sw_flow_end_name(enum sw_flow_end e)
 	};
 	return (unsigned)e < SW_ARRAY_SIZE(names) ? names[e] : "unknown";
 }
-
-const char *sw_proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case SW_PROTO_TCP: return "tcp";
-	case SW_PROTO_UDP: return "udp";
-	case SW_PROTO_ICMP: return "icmp";
-	case SW_PROTO_ICMPV6: return "icmpv6";
-	case SW_PROTO_SCTP: return "sctp";
-	}
-	return NULL;
-}

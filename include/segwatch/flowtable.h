@@ -28,6 +28,7 @@
 #include "segwatch/addr.h"
 #include "segwatch/decode.h"
 #include "segwatch/error.h"
+#include "segwatch/proto.h"
 
 enum sw_tcp_state {
 	SW_TCP_NONE = 0,      /* not TCP */
@@ -143,7 +144,5 @@ void sw_flowtable_stats(const struct sw_flowtable *ft, struct sw_flowtable_stats
 /* Stable names: "closed", "tcp_close", ... */
 const char *sw_tcp_state_name(enum sw_tcp_state s);
 const char *sw_flow_end_name(enum sw_flow_end e);
-/* "tcp", "udp", "icmp", "icmpv6", "sctp", or NULL for other protocols. */
-const char *sw_proto_name(uint8_t proto);
 
 #endif

@@ -10,4 +10,9 @@
 #define SW_PROTO_ICMPV6 58
 #define SW_PROTO_SCTP 132
 
+#include <stdint.h>
+
+/* "tcp", "udp", "icmp", "icmpv6", "sctp", or NULL for other protocols. */
+const char *sw_proto_name(uint8_t proto);
+
 #endif
