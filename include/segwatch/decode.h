@@ -54,6 +54,9 @@ enum sw_frag {
 	SW_FRAG_LATER       /* offset > 0: no L4 header, match by frag_id */
 };
 
+/* Firewall metadata of an NFLOG frame (segwatch/source.h). */
+struct sw_fw_meta;
+
 /* The 5-tuple of the packet an ICMP error quotes, as that packet was sent
  * (src is the original sender). */
 struct sw_quoted {
@@ -78,6 +81,9 @@ struct sw_packet {
 	uint32_t ip_bytes;       /* IP-layer length: header + payload */
 	bool icmp_error;         /* an ICMP/ICMPv6 error with a decodable quote */
 	struct sw_quoted quoted; /* valid when icmp_error */
+	/* What the firewall log rule said (NFLOG sources), or NULL. Set by
+	 * the caller like ts_ns (sw_decode() leaves it NULL); borrowed. */
+	const struct sw_fw_meta *fw;
 };
 
 /* TCP flag bits, as on the wire. */

@@ -29,6 +29,7 @@
 #include "segwatch/decode.h"
 #include "segwatch/error.h"
 #include "segwatch/proto.h"
+#include "segwatch/source.h"
 
 enum sw_tcp_state {
 	SW_TCP_NONE = 0,      /* not TCP */
@@ -75,6 +76,12 @@ struct sw_flow {
 	uint32_t fragments;   /* IP fragments counted on this flow */
 	uint32_t icmp_errors; /* ICMP errors quoting this flow */
 	uint64_t user;        /* caller's slot, 0 at start, kept across events */
+	/* Firewall facts (NFLOG): fw.verdict is the strongest verdict of the
+	 * packets logged for this flow (reject > drop > accept > log), the
+	 * rest comes from the packet that set it. verdict SW_FW_NONE: no
+	 * firewall log seen (e.g. a flow seen only by libpcap). An ICMP error
+	 * counted on the flow it quotes does not change it. */
+	struct sw_fw fw;
 };
 
 enum sw_flow_class {

@@ -67,6 +67,12 @@ struct sw_endpoint {
 	struct sw_named_port *ports;
 	char *file;     /* where it was declared */
 	unsigned line;
+	/* Added: true when the endpoint was inferred from pods (or a
+	 * ReplicaSet/Job) whose owning workload object was not in the file.
+	 * A later file declaring the same id with the same kind then merges
+	 * into it (addresses and ports unioned, the workload's labels win)
+	 * instead of being a duplicate. */
+	bool provisional;
 };
 
 struct sw_inventory;
@@ -77,9 +83,13 @@ struct sw_inventory *sw_inventory_new(void) SW_WUR;
 void sw_inventory_free(struct sw_inventory *inv);
 
 /* Adds the namespaces and endpoints of one file, detecting its form
- * (Kubernetes objects in YAML or JSON, or the native form). Unknown fields
- * are reported through warn (may be NULL) and skipped. On error nothing of
- * the file is kept and err holds file, line and column. */
+ * (Kubernetes objects in YAML or JSON, the native form, or `docker network
+ * inspect` JSON; see analyzer/inventory_{k8s,native,docker}.c). Unknown
+ * fields and kinds are reported through warn (may be NULL) and skipped.
+ * An endpoint id already known is an error, except that a provisional
+ * workload (see sw_endpoint.provisional) and docker containers merge with
+ * a later declaration of the same id and kind. On error nothing of the
+ * file is kept and err holds file, line and column. */
 enum sw_status sw_inventory_load_file(struct sw_inventory *inv, const char *path,
                                       sw_warn_fn warn, void *warn_ctx,
                                       struct sw_err *err) SW_WUR;
@@ -130,6 +140,10 @@ enum sw_status sw_inventory_add_endpoint(struct sw_inventory *inv,
 enum sw_status sw_inventory_put_endpoint(struct sw_inventory *inv,
                                          const struct sw_endpoint *ep,
                                          struct sw_err *err) SW_WUR;
+
+/* Added: removes endpoint i; the endpoints after it move down one index.
+ * Returns SW_OK or SW_ERR_NOTFOUND when i is out of range. */
+enum sw_status sw_inventory_remove_endpoint(struct sw_inventory *inv, size_t i) SW_WUR;
 
 /* Added: moves everything of src into dst (namespaces merge labels).
  * An endpoint id present in both is SW_ERR_INVALID naming the id and both

@@ -71,9 +71,9 @@ struct sw_port_rule {
 /* NetworkPolicyIngressRule / EgressRule. */
 struct sw_rule {
 	bool peers_present;  /* false: from/to absent = all peers */
-	size_t n_peers;      /* present and 0: matches no peer */
+	size_t n_peers;      /* 0 (absent or empty): all peers, as upstream */
 	struct sw_peer *peers;
-	bool ports_present;  /* false: all ports and protocols */
+	bool ports_present;  /* false or n_ports 0: all ports and protocols */
 	size_t n_ports;
 	struct sw_port_rule *ports;
 	unsigned line;
@@ -92,7 +92,10 @@ struct sw_netpol {
 	struct sw_rule *egress;
 	char *file;
 	unsigned line;
-	char *content_hash;  /* hex SHA-256-like digest of the object's text, for the store */
+	char *content_hash;  /* change detector for the store: 16 hex digits of
+	                      * FNV-1a 64 over the object's source text (compose:
+	                      * 32 digits, the service's text then the top-level
+	                      * networks' text); not cryptographic */
 };
 
 struct sw_policy_set;
@@ -133,6 +136,10 @@ enum sw_status sw_policy_set_add(struct sw_policy_set *set, const struct sw_netp
  * Returns SW_OK or SW_ERR_NOMEM (both unchanged). */
 enum sw_status sw_policy_set_merge(struct sw_policy_set *dst, struct sw_policy_set *src,
                                    struct sw_err *err) SW_WUR;
+
+/* Added: removes policy i; later policies move down one index. Returns
+ * SW_OK or SW_ERR_NOTFOUND when i is out of range. */
+enum sw_status sw_policy_set_remove(struct sw_policy_set *set, size_t i) SW_WUR;
 
 /* Added: frees every heap member of a policy whose strings and arrays were
  * all malloc'd (as the loaders build them) and zeroes it. NULL is a no-op. */

@@ -1,0 +1,351 @@
+/*
+ * cmd_policy.c - `segwatch policy`: loads inventories and policies and
+ * answers questions about them: `connlist` (every allowed connection) and
+ * `explain` (the verdict on one connection, and why).
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands.h"
+#include "segwatch/connlist.h"
+#include "segwatch/inventory.h"
+#include "segwatch/match.h"
+#include "segwatch/netpol.h"
+#include "segwatch/textparse.h"
+
+static const char policy_usage[] =
+	"Usage: segwatch policy connlist [options]\n"
+	"       segwatch policy explain [options] SRC DST PROTO[/PORT]\n"
+	"Loads inventories and NetworkPolicies (and docker-compose files) and\n"
+	"answers with exact Kubernetes NetworkPolicy semantics.\n\n"
+	"  connlist   print every allowed connection, one line per source,\n"
+	"             destination and protocol: SRC DST PROTO PORTS, where SRC and\n"
+	"             DST are endpoint ids (ns/name) or ext:FIRST-LAST external\n"
+	"             address ranges; sorted in byte order\n"
+	"  explain    judge SRC -> DST (endpoint ids or addresses; an endpoint id\n"
+	"             stands for its first address) for PROTO tcp, udp, sctp (with\n"
+	"             /PORT) or icmp, and say which policies and rules decide it\n\n"
+	"Options:\n"
+	"  -i, --inventory FILE...  inventory: Kubernetes objects (YAML or JSON) or\n"
+	"                           the native form; repeatable\n"
+	"  -p, --policy FILE...     NetworkPolicy files; repeatable\n"
+	"  -c, --compose FILE...    docker-compose files; repeatable\n"
+	"      --format text|json   output format (default text)\n"
+	"  -q, --quiet              do not print loader warnings\n"
+	"  -h, --help               this text\n"
+	"With connlist, one option may be followed by several files\n"
+	"(--policy a.yaml b.yaml); with explain, repeat the option instead.\n"
+	"Exit status: connlist 0 ok; explain 0 allowed, 1 denied; 1 a runtime\n"
+	"failure; 2 bad usage or bad input (with file:line:column).\n";
+
+enum { OPT_FORMAT = 256 };
+
+struct file_list {
+	const char **v;
+	size_t n;
+};
+
+struct policy_cli {
+	bool explain;
+	bool json;
+	bool quiet;
+	struct file_list inv, pol, compose;
+	const char *pos[3];
+	size_t n_pos;
+};
+
+struct inputs {
+	struct sw_inventory *inv;
+	struct sw_policy_set *set;
+	struct sw_matcher *m;
+};
+
+static int list_add(struct file_list *l, const char *path)
+{
+	const char **nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+
+	if (nv == NULL) {
+		fputs("segwatch: out of memory\n", stderr);
+		return -1;
+	}
+	nv[l->n++] = path;
+	l->v = nv;
+	return 0;
+}
+
+/* Adds optarg and, for connlist, the file names that follow it. */
+static int take_files(struct policy_cli *c, struct file_list *l, int argc, char **argv)
+{
+	if (list_add(l, optarg) != 0)
+		return -1;
+	while (!c->explain && optind < argc && argv[optind][0] != '-')
+		if (list_add(l, argv[optind++]) != 0)
+			return -1;
+	return 0;
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_args(struct policy_cli *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"inventory", required_argument, NULL, 'i'},
+		{"policy", required_argument, NULL, 'p'},
+		{"compose", required_argument, NULL, 'c'},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "i:p:c:qh", longopts, NULL)) != -1) {
+		int r = 0;
+		switch (opt) {
+		case 'i': r = take_files(c, &c->inv, argc, argv); break;
+		case 'p': r = take_files(c, &c->pol, argc, argv); break;
+		case 'c': r = take_files(c, &c->compose, argc, argv); break;
+		case 'q': c->quiet = true; break;
+		case 'h': fputs(policy_usage, stdout); return 0;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "json") == 0 || strcmp(optarg, "text") == 0) {
+				c->json = strcmp(optarg, "json") == 0;
+				break;
+			}
+			fprintf(stderr, "segwatch policy: --format: expected text or json, got '%s'\n",
+			        optarg);
+			return 2;
+		default:
+			fputs("Try 'segwatch policy --help'.\n", stderr);
+			return 2;
+		}
+		if (r != 0)
+			return 1;
+	}
+	for (; optind < argc; optind++) {
+		if (!c->explain || c->n_pos == SW_ARRAY_SIZE(c->pos)) {
+			fprintf(stderr, "segwatch policy: unexpected argument '%s'\n", argv[optind]);
+			return 2;
+		}
+		c->pos[c->n_pos++] = argv[optind];
+	}
+	if (c->explain && c->n_pos != SW_ARRAY_SIZE(c->pos)) {
+		fputs("segwatch policy explain: expected SRC DST PROTO[/PORT]\n"
+		      "Try 'segwatch policy --help'.\n", stderr);
+		return 2;
+	}
+	if (c->inv.n + c->pol.n + c->compose.n == 0) {
+		fputs("segwatch policy: no input: give --inventory, --policy or --compose\n"
+		      "Try 'segwatch policy --help'.\n", stderr);
+		return 2;
+	}
+	return -1;
+}
+
+/* ---- loading ---- */
+
+static void print_warning(void *ctx, const struct sw_err *w)
+{
+	const struct policy_cli *c = ctx;
+	char buf[SW_ERR_MSG_MAX + SW_ERR_FILE_MAX + 32];
+
+	if (!c->quiet)
+		fprintf(stderr, "segwatch: warning: %s\n", sw_err_format(w, buf, sizeof(buf)));
+}
+
+static int load_error(const struct sw_err *err)
+{
+	char buf[SW_ERR_MSG_MAX + SW_ERR_FILE_MAX + 32];
+
+	fprintf(stderr, "segwatch: %s\n", sw_err_format(err, buf, sizeof(buf)));
+	return err->status == SW_ERR_NOMEM ? 1 : 2;
+}
+
+static void inputs_free(struct inputs *in)
+{
+	sw_matcher_free(in->m);
+	sw_policy_set_free(in->set);
+	sw_inventory_free(in->inv);
+}
+
+/* Inventories first, then compose files (which add endpoints), then
+ * policies; then compile. Returns -1 on success or an exit status. */
+static int load_inputs(struct policy_cli *c, struct inputs *in)
+{
+	struct sw_err err;
+
+	sw_err_clear(&err);
+	in->inv = sw_inventory_new();
+	in->set = sw_policy_set_new();
+	if (in->inv == NULL || in->set == NULL) {
+		fputs("segwatch: out of memory\n", stderr);
+		return 1;
+	}
+	for (size_t i = 0; i < c->inv.n; i++)
+		if (sw_inventory_load_file(in->inv, c->inv.v[i], print_warning, c, &err) != SW_OK)
+			return load_error(&err);
+	for (size_t i = 0; i < c->compose.n; i++)
+		if (sw_policy_set_load_compose(in->set, in->inv, c->compose.v[i], print_warning, c,
+		                               &err) != SW_OK)
+			return load_error(&err);
+	for (size_t i = 0; i < c->pol.n; i++)
+		if (sw_policy_set_load_file(in->set, c->pol.v[i], print_warning, c, &err) != SW_OK)
+			return load_error(&err);
+	in->m = sw_matcher_new(in->inv, in->set, &err);
+	if (in->m == NULL)
+		return load_error(&err);
+	return -1;
+}
+
+/* ---- connlist ---- */
+
+static int run_connlist(const struct policy_cli *c, const struct inputs *in)
+{
+	struct sw_connlist *cl = NULL;
+	struct sw_err err;
+	enum sw_status st;
+
+	if (sw_connlist_build(in->m, &cl, &err) != SW_OK)
+		return load_error(&err);
+	st = c->json ? sw_connlist_write_json(cl, stdout) : sw_connlist_write_text(cl, stdout);
+	sw_connlist_free(cl);
+	if (st != SW_OK) {
+		fprintf(stderr, "segwatch: writing the connection list: %s\n", sw_status_str(st));
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- explain ---- */
+
+/* An endpoint id (its first address) or an address. */
+static int resolve(const struct inputs *in, const char *what, const char *text,
+                   struct sw_addr *out)
+{
+	long ep = sw_inventory_find_endpoint(in->inv, text);
+
+	if (ep >= 0) {
+		const struct sw_endpoint *e = sw_inventory_endpoint(in->inv, (size_t)ep);
+		if (e->n_prefixes == 0) {
+			fprintf(stderr, "segwatch policy explain: %s: endpoint %s has no address\n", what,
+			        text);
+			return -1;
+		}
+		sw_prefix_first(&e->prefixes[0], out);
+		return 0;
+	}
+	if (sw_addr_parse(text, out) == SW_OK)
+		return 0;
+	fprintf(stderr, "segwatch policy explain: %s: '%s' is neither an endpoint id nor an "
+	        "address\n", what, text);
+	return -1;
+}
+
+static int parse_proto_port(const char *text, bool v6, uint8_t *proto, uint16_t *port)
+{
+	static const struct { const char *name; uint8_t proto; bool ported; } protos[] = {
+		{"tcp", SW_PROTO_TCP, true},   {"udp", SW_PROTO_UDP, true},
+		{"sctp", SW_PROTO_SCTP, true}, {"icmp", SW_PROTO_ICMP, false},
+		{"icmpv6", SW_PROTO_ICMPV6, false},
+	};
+	size_t len;
+	const char *num = sw_split(text, '/', &len);
+	uint64_t v;
+
+	for (size_t i = 0; i < SW_ARRAY_SIZE(protos); i++) {
+		if (strlen(protos[i].name) != len || strncasecmp(text, protos[i].name, len) != 0)
+			continue;
+		*proto = protos[i].proto;
+		*port = 0;
+		if (!protos[i].ported) {
+			if (*proto == SW_PROTO_ICMP && v6)
+				*proto = SW_PROTO_ICMPV6;
+			if (num == NULL)
+				return 0;
+			break;
+		}
+		if (num == NULL || sw_parse_u64(num, strlen(num), 0, 65535, &v) != SW_OK)
+			break;
+		*port = (uint16_t)v;
+		return 0;
+	}
+	fprintf(stderr, "segwatch policy explain: PROTO[/PORT]: expected tcp/N, udp/N, sctp/N or "
+	        "icmp (N in 0..65535), got '%s'\n", text);
+	return -1;
+}
+
+static int print_explanation(const struct policy_cli *c, const struct sw_explanation *ex)
+{
+	if (c->json) {
+		json_t *j = sw_explanation_json(ex);
+		int bad = j == NULL || json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0;
+		json_decref(j);
+		if (bad || fputc('\n', stdout) == EOF)
+			return -1;
+	} else {
+		char *text = sw_explanation_text(ex);
+		int bad = text == NULL || fputs(text, stdout) == EOF;
+		free(text);
+		if (bad)
+			return -1;
+	}
+	return fflush(stdout) == 0 ? 0 : -1;
+}
+
+static int run_explain(const struct policy_cli *c, const struct inputs *in)
+{
+	struct sw_addr src, dst;
+	struct sw_explanation *ex = NULL;
+	uint8_t proto;
+	uint16_t port;
+	int rc;
+
+	if (resolve(in, "SRC", c->pos[0], &src) != 0 || resolve(in, "DST", c->pos[1], &dst) != 0 ||
+	    parse_proto_port(c->pos[2], !sw_addr_is_v4(&dst), &proto, &port) != 0)
+		return 2;
+	if (sw_matcher_explain(in->m, &src, &dst, proto, port, &ex) != SW_OK) {
+		fputs("segwatch: out of memory\n", stderr);
+		return 1;
+	}
+	rc = ex->j.verdict == SW_VERDICT_ALLOWED ? 0 : 1;
+	if (print_explanation(c, ex) != 0) {
+		fputs("segwatch: cannot write the explanation\n", stderr);
+		rc = 1;
+	}
+	sw_explanation_free(ex);
+	return rc;
+}
+
+int cmd_policy(int argc, char **argv)
+{
+	struct policy_cli c;
+	struct inputs in = {NULL, NULL, NULL};
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(policy_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "explain") == 0) {
+		c.explain = true;
+	} else if (strcmp(argv[1], "connlist") != 0) {
+		fprintf(stderr, "segwatch policy: unknown subcommand '%s'\n"
+		        "Try 'segwatch policy --help'.\n", argv[1]);
+		return 2;
+	}
+	rc = parse_args(&c, argc - 1, argv + 1);
+	if (rc < 0)
+		rc = load_inputs(&c, &in);
+	if (rc < 0)
+		rc = c.explain ? run_explain(&c, &in) : run_connlist(&c, &in);
+	inputs_free(&in);
+	free(c.inv.v);
+	free(c.pol.v);
+	free(c.compose.v);
+	return rc;
+}
