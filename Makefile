@@ -79,4 +79,5 @@ lint:
 clean:
 	rm -rf build segwatch
 
--include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(TESTS:=.d)
+CLI_OBJ  := $(CLI_SRC:%.c=$(REL)/%.o) $(CLI_SRC:%.c=$(ASAN)/%.o)
+-include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TESTS:=.d)

@@ -51,6 +51,34 @@ static int set_timeout(struct capture_opts *o, const char *arg)
 	                 "a class among tcp, tcp_closed, udp, icmp, other, active");
 }
 
+/* "5" or "5,6,7": each a group 0..65535, none given twice. */
+static int add_nflog(struct capture_opts *o, const char *arg)
+{
+	const char *p = arg;
+
+	while (p != NULL) {
+		size_t len;
+		const char *next = sw_split(p, ',', &len);
+		uint64_t g;
+
+		if (sw_parse_u64(p, len, 0, 65535, &g) != SW_OK)
+			return bad_value("nflog", arg, "NFLOG group numbers 0-65535, comma-separated");
+		for (int i = 0; i < o->n_nflog; i++) {
+			if (o->nflog_groups[i] == g) {
+				fprintf(stderr, "segwatch: --nflog: group %u given twice\n", (unsigned)g);
+				return -1;
+			}
+		}
+		if (o->n_nflog == CAPTURE_MAX_NFLOG) {
+			fprintf(stderr, "segwatch: at most %d NFLOG groups\n", CAPTURE_MAX_NFLOG);
+			return -1;
+		}
+		o->nflog_groups[o->n_nflog++] = (uint16_t)g;
+		p = next;
+	}
+	return 1;
+}
+
 static int add_input(const char **list, int *n, const char *arg, const char *what)
 {
 	if (*n == CAPTURE_MAX_INPUTS) {
@@ -72,6 +100,13 @@ int capture_opts_handle(struct capture_opts *o, int opt, const char *arg)
 		return add_input(o->ifaces, &o->n_ifaces, arg, "interfaces");
 	case 'f':
 		o->filter = arg;
+		return 1;
+	case OPT_NFLOG:
+		return add_nflog(o, arg);
+	case OPT_NFLOG_BUFFER:
+		if (sw_parse_size(arg, &v) != SW_OK || v < 65536 || v > (1ull << 30))
+			return bad_value("nflog-buffer-size", arg, "a size from 64k to 1G");
+		o->nflog_buffer = v;
 		return 1;
 	case OPT_SNAPLEN:
 		if (sw_parse_u64(arg, strlen(arg), 64, 262144, &v) != SW_OK)
@@ -102,11 +137,36 @@ int capture_opts_handle(struct capture_opts *o, int opt, const char *arg)
 
 bool capture_opts_valid(const struct capture_opts *o)
 {
-	if (o->n_files + o->n_ifaces == 0) {
-		fprintf(stderr, "segwatch: no source: give -r FILE or -i IFACE\n");
+	if (o->n_files + o->n_ifaces + o->n_nflog == 0) {
+		fprintf(stderr, "segwatch: no source: give -r FILE, -i IFACE or --nflog GROUP\n");
 		return false;
 	}
 	return true;
+}
+
+/* Opens source i: files first, then interfaces, then NFLOG groups. */
+static enum sw_status open_one(const struct capture_opts *o, int i, struct sw_source **src,
+                               struct sw_err *err)
+{
+	if (i < o->n_files)
+		return sw_source_open_file(o->files[i], o->filter, src, err);
+	i -= o->n_files;
+	if (i < o->n_ifaces) {
+		struct sw_live_config lc = o->live;
+		lc.iface = o->ifaces[i];
+		lc.filter = o->filter;
+		return sw_source_open_live(&lc, src, err);
+	}
+	i -= o->n_ifaces;
+	struct sw_nflog_config nc = {o->nflog_groups[i], o->nflog_buffer};
+	enum sw_status st = sw_source_open_nflog(&nc, src, err);
+	uint64_t kib = (o->nflog_buffer ? o->nflog_buffer : SW_NFLOG_DEFAULT_BUFFER) >> 10;
+	if (st == SW_OK)
+		fprintf(stderr, "segwatch: capturing on %s (%llu%c socket buffer)\n",
+		        sw_source_name(*src),
+		        (unsigned long long)(kib % 1024 == 0 ? kib >> 10 : kib),
+		        kib % 1024 == 0 ? 'M' : 'k');
+	return st;
 }
 
 enum sw_status capture_opts_open(const struct capture_opts *o, struct sw_capture *cap)
@@ -115,16 +175,10 @@ enum sw_status capture_opts_open(const struct capture_opts *o, struct sw_capture
 	struct sw_source *src;
 	enum sw_status st;
 
-	for (int i = 0; i < o->n_files + o->n_ifaces; i++) {
+	for (int i = 0; i < o->n_files + o->n_ifaces + o->n_nflog; i++) {
+		bool nflog = i >= o->n_files + o->n_ifaces;
 		sw_err_clear(&err);
-		if (i < o->n_files) {
-			st = sw_source_open_file(o->files[i], o->filter, &src, &err);
-		} else {
-			struct sw_live_config lc = o->live;
-			lc.iface = o->ifaces[i - o->n_files];
-			lc.filter = o->filter;
-			st = sw_source_open_live(&lc, &src, &err);
-		}
+		st = open_one(o, i, &src, &err);
 		if (st == SW_OK && !sw_decode_supports_dlt(sw_source_dlt(src))) {
 			const char *name = pcap_datalink_val_to_name(sw_source_dlt(src));
 			sw_err_set(&err, SW_OK, sw_source_name(src), 0, 0,
@@ -133,7 +187,7 @@ enum sw_status capture_opts_open(const struct capture_opts *o, struct sw_capture
 			           sw_drop_reason_name(SW_DROP_LINKTYPE_UNSUPPORTED));
 			cli_warn(NULL, &err);
 		}
-		if (st == SW_OK && sw_source_is_live(src))
+		if (st == SW_OK && sw_source_is_live(src) && !nflog)
 			fprintf(stderr, "segwatch: capturing on %s (%s ring)\n", sw_source_name(src),
 			        o->live.immediate ? "TPACKET_V2, immediate" : "TPACKET_V3");
 		if (st == SW_OK)

@@ -1,8 +1,8 @@
 /*
  * capture_opts.h - the command-line options every capturing command
- * shares (-r, -i, --filter, --snaplen, --buffer-size, --no-promisc,
- * --immediate, --max-flows, --timeout), and turning them into sources and
- * a flow-table configuration.
+ * shares (-r, -i, --nflog, --filter, --snaplen, --buffer-size,
+ * --nflog-buffer-size, --no-promisc, --immediate, --max-flows, --timeout),
+ * and turning them into sources and a flow-table configuration.
  */
 #ifndef SEGWATCH_CLI_CAPTURE_OPTS_H
 #define SEGWATCH_CLI_CAPTURE_OPTS_H
@@ -15,6 +15,8 @@
 #include "segwatch/source.h"
 
 #define CAPTURE_MAX_INPUTS 16
+/* NFLOG groups at most (one source, one socket each). */
+#define CAPTURE_MAX_NFLOG 32
 
 enum capture_opt_id {
 	OPT_SNAPLEN = 1000,
@@ -24,6 +26,8 @@ enum capture_opt_id {
 	OPT_MAX_FLOWS,
 	OPT_TIMEOUT,
 	OPT_FILTER,
+	OPT_NFLOG,
+	OPT_NFLOG_BUFFER,
 	CAPTURE_OPT_LAST
 };
 
@@ -31,6 +35,8 @@ enum capture_opt_id {
 #define CAPTURE_LONG_OPTS                                            \
 	{"read", required_argument, NULL, 'r'},                      \
 	{"interface", required_argument, NULL, 'i'},                 \
+	{"nflog", required_argument, NULL, OPT_NFLOG},               \
+	{"nflog-buffer-size", required_argument, NULL, OPT_NFLOG_BUFFER}, \
 	{"filter", required_argument, NULL, 'f'},                    \
 	{"snaplen", required_argument, NULL, OPT_SNAPLEN},           \
 	{"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},   \
@@ -43,9 +49,14 @@ enum capture_opt_id {
 	"Sources (at least one; several may be combined):\n"                      \
 	"  -r, --read FILE          read a pcap/pcapng capture ('-' = stdin)\n"     \
 	"  -i, --interface IFACE    capture live on IFACE (libpcap, mmap ring)\n"   \
+	"      --nflog GROUP[,...]  packets that iptables/nftables rules log to\n"  \
+	"                           these NFLOG groups (0-65535), with the rule's\n" \
+	"                           prefix; its first word DROP, REJECT or ACCEPT\n" \
+	"                           sets the flow's fw_verdict\n"                 \
 	"  -f, --filter EXPR        BPF filter expression (tcpdump syntax)\n"       \
 	"      --snaplen N          bytes kept per packet (default 262144)\n"       \
 	"      --buffer-size SIZE   kernel ring per interface (default 64M)\n"      \
+	"      --nflog-buffer-size SIZE  socket buffer per NFLOG group (64M)\n"  \
 	"      --no-promisc         do not put interfaces in promiscuous mode\n"    \
 	"      --immediate          deliver packets at once (lower latency)\n"      \
 	"Flow table:\n"                                                           \
@@ -61,6 +72,9 @@ struct capture_opts {
 	int n_files;
 	const char *ifaces[CAPTURE_MAX_INPUTS];
 	int n_ifaces;
+	uint16_t nflog_groups[CAPTURE_MAX_NFLOG];
+	int n_nflog;
+	uint64_t nflog_buffer;        /* 0: SW_NFLOG_DEFAULT_BUFFER */
 	const char *filter;
 	struct sw_live_config live;   /* iface filled per interface */
 	struct sw_flowtable_config ft;

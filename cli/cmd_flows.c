@@ -12,7 +12,7 @@
 #include "segwatch/flowlog.h"
 
 static const char flows_usage[] =
-	"Usage: segwatch flows [options] (-r FILE | -i IFACE)...\n"
+	"Usage: segwatch flows [options] (-r FILE | -i IFACE | --nflog GROUP)...\n"
 	"Assembles bidirectional flows and writes one record per ended flow\n"
 	"(and an update record for each active-timeout interval of long flows).\n"
 	"Bytes are counted at the IP layer (IP header + payload).\n\n"

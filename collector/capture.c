@@ -1,11 +1,15 @@
 /*
  * capture.c - the collector loop: sources -> decoder -> flow table
- * (see include/segwatch/capture.h).
+ * (see include/segwatch/capture.h). Firewall metadata of NFLOG frames is
+ * passed on with the packet; kernel drops of live sources are reported
+ * once per source as they first appear.
  */
 #include "segwatch/capture.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,16 +18,20 @@
 #define POLL_MS 100
 /* Frames read from one source before looking at the others and at *stop. */
 #define BURST 4096
+/* How often live sources are asked whether the kernel dropped packets. */
+#define DROP_CHECK_NS 1000000000ull
 
 struct src_slot {
 	struct sw_source *src;
 	bool done;
+	bool drops_reported;
 };
 
 struct sw_capture {
 	struct sw_flowtable *ft;
 	struct src_slot slots[MAX_SOURCES];
 	size_t n;
+	uint64_t next_drop_check_ns;
 	struct sw_capture_stats st;
 };
 
@@ -71,6 +79,7 @@ static void account(struct sw_capture *cap, const struct sw_frame *f)
 	}
 	cap->st.decoded++;
 	pkt.ts_ns = f->ts_ns;
+	pkt.fw = f->fw;
 	sw_flowtable_add(cap->ft, &pkt);
 }
 
@@ -130,6 +139,39 @@ static void wait_live(struct sw_capture *cap)
 		return;
 }
 
+/* Warns once per live source when its kernel first reports drops (a
+ * ring or socket buffer that overflowed); later drops are only counted
+ * (sw_source_stats). */
+static void report_drops(struct sw_capture *cap, sw_warn_fn warn, void *warn_ctx)
+{
+	for (size_t i = 0; i < cap->n; i++) {
+		struct src_slot *s = &cap->slots[i];
+		struct sw_source_stats ss;
+		struct sw_err w;
+		char how[64] = "";
+
+		if (s->drops_reported || !sw_source_is_live(s->src))
+			continue;
+		memset(&ss, 0, sizeof(ss));
+		sw_source_stats(s->src, &ss);
+		uint64_t over = sw_source_overflows(s->src);
+		if (ss.kernel_drops == 0)
+			continue;
+		s->drops_reported = true;
+		if (warn == NULL)
+			continue;
+		if (over != 0)
+			snprintf(how, sizeof(how), ", %" PRIu64 " receive-buffer overflow%s", over,
+			         over == 1 ? "" : "s");
+		sw_err_set(&w, SW_OK, sw_source_name(s->src), 0, 0,
+		           "the kernel dropped packets that were not read in time (%" PRIu64
+		           " so far%s); later drops are counted in kernel_drops, not reported "
+		           "again; a larger --buffer-size / --nflog-buffer-size helps",
+		           ss.kernel_drops, how);
+		warn(warn_ctx, &w);
+	}
+}
+
 /* On shutdown, packets may still sit in a ring block the kernel has not
  * handed over yet; it does so within the block timeout, so wait for that
  * and read what arrived, leaving nothing behind. */
@@ -175,9 +217,14 @@ enum sw_status sw_capture_run(struct sw_capture *cap, const volatile sig_atomic_
 			wait_live(cap);
 			sw_flowtable_advance(cap->ft, wall_ns());
 		}
+		if (live_left && wall_ns() >= cap->next_drop_check_ns) {
+			report_drops(cap, warn, warn_ctx);
+			cap->next_drop_check_ns = wall_ns() + DROP_CHECK_NS;
+		}
 	}
 	if (*stop)
 		final_drain(cap, warn, warn_ctx, &first);
+	report_drops(cap, warn, warn_ctx);
 	if (first.status != SW_OK) {
 		if (err != NULL)
 			*err = first;

@@ -1,10 +1,12 @@
 /*
  * flowlog.c - JSON Lines and CSV flow records (see include/segwatch/flowlog.h).
  *
- * Every value written is a number, a fixed name or an address formatted
- * by us, so no string needs JSON or CSV escaping. Records are built in a
- * line buffer with small appenders instead of printf: at millions of
- * packets per second the formatting of records is a visible cost.
+ * Records are built in a line buffer with small appenders instead of
+ * printf: at millions of packets per second the formatting of records is
+ * a visible cost. Numbers, fixed names and addresses we format ourselves
+ * need no escaping; the only free text, the firewall's log prefix and
+ * interface names, goes through put_text(), which JSON-escapes or
+ * CSV-quotes it and replaces invalid UTF-8 with U+FFFD.
  */
 #include "segwatch/flowlog.h"
 
@@ -21,8 +23,10 @@ struct sw_flowlog {
 	char cached_day[24];    /* "YYYY-MM-DDTHH:MM:SS" */
 };
 
-/* A line being built; records are far shorter than LINE_MAX. */
-#define LINE_MAX_LEN 1024
+/* A line being built. The fixed fields take under 800 bytes; the free
+ * text at most 6 bytes per input byte (a \u00XX escape) of a 63-byte
+ * prefix and two 15-byte interface names: 558 more. */
+#define LINE_MAX_LEN 2048
 struct line {
 	char b[LINE_MAX_LEN];
 	size_t n;
@@ -80,7 +84,8 @@ static void put_key(struct line *l, enum sw_flowlog_format fmt, const char *key)
 static const char csv_header[] =
 	"flow_id,first_seen,last_seen,duration,proto,ip_proto,src_ip,src_port,dst_ip,dst_port,"
 	"vlan,vlan_inner,src_pkts,src_bytes,dst_pkts,dst_bytes,src_tcp_flags,dst_tcp_flags,"
-	"tcp_state,midstream,icmp_type,icmp_code,fragments,icmp_errors,end_reason,update\n";
+	"tcp_state,midstream,icmp_type,icmp_code,fragments,icmp_errors,end_reason,update,"
+	"fw_verdict,fw_prefix,fw_group,fw_hook,fw_in,fw_out,fw_mark\n";
 
 struct sw_flowlog *sw_flowlog_new(FILE *out, enum sw_flowlog_format fmt, struct sw_err *err)
 {
@@ -141,6 +146,105 @@ static void put_name(struct sw_flowlog *fl, struct line *l, const char *s)
 	put_str(l, "\"");
 	put_str(l, s);
 	put_str(l, "\"");
+}
+
+/* The length of the valid UTF-8 character at s (at most left bytes), or
+ * 0 when the bytes there are not one (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF). */
+static size_t utf8_char_len(const unsigned char *s, size_t left)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (left < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+static void put_bytes(struct line *l, const char *s, size_t len)
+{
+	if (len > LINE_MAX_LEN - 1 - l->n)
+		len = LINE_MAX_LEN - 1 - l->n;
+	memcpy(l->b + l->n, s, len);
+	l->n += len;
+}
+
+/* One byte of JSON string content: escaped when it must be. */
+static void put_json_byte(struct line *l, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], '\0'};
+
+	switch (c) {
+	case '"': put_str(l, "\\\""); return;
+	case '\\': put_str(l, "\\\\"); return;
+	case '\n': put_str(l, "\\n"); return;
+	case '\r': put_str(l, "\\r"); return;
+	case '\t': put_str(l, "\\t"); return;
+	}
+	if (c < 0x20 || c == 0x7f)
+		put_str(l, esc);
+	else
+		put_bytes(l, (const char *)&c, 1);
+}
+
+static bool csv_needs_quotes(const char *s)
+{
+	return s[strcspn(s, ",\"\r\n")] != '\0' || s[0] == ' ' ||
+	       (s[0] != '\0' && s[strlen(s) - 1] == ' ');
+}
+
+/* Free text: a JSON string, or a CSV field quoted when it holds a comma,
+ * quote, line break or edge blank (quotes doubled, RFC 4180). Invalid
+ * UTF-8 bytes become U+FFFD in both. */
+static void put_text(struct sw_flowlog *fl, struct line *l, const char *s)
+{
+	bool json = fl->fmt == SW_FLOWLOG_JSONL;
+	bool quote = json || csv_needs_quotes(s);
+	size_t len = strlen(s);
+
+	if (quote)
+		put_str(l, "\"");
+	for (size_t i = 0; i < len;) {
+		const unsigned char *u = (const unsigned char *)s + i;
+		size_t n = utf8_char_len(u, len - i);
+		if (n == 0) {
+			put_str(l, "\xef\xbf\xbd");
+			i++;
+		} else if (n == 1 && json) {
+			put_json_byte(l, u[0]);
+			i++;
+		} else if (n == 1 && u[0] == '"') {
+			put_str(l, "\"\"");
+			i++;
+		} else {
+			put_bytes(l, s + i, n);
+			i += n;
+		}
+	}
+	if (quote)
+		put_str(l, "\"");
 }
 
 /* TCP flags as letters in the order F S R P A U E C. */
@@ -230,6 +334,33 @@ static void put_counters(struct sw_flowlog *fl, struct line *l, const struct sw_
 	            f->icmp_errors);
 }
 
+/* An optional text field: omitted in JSON when absent, empty in CSV. */
+static void put_opt_text(struct sw_flowlog *fl, struct line *l, const char *key, bool present,
+                         const char *v)
+{
+	if (!present && fl->fmt == SW_FLOWLOG_JSONL)
+		return;
+	put_key(l, fl->fmt, key);
+	if (present)
+		put_text(fl, l, v);
+}
+
+/* The firewall's facts (NFLOG): only for flows a log rule saw. */
+static void put_firewall(struct sw_flowlog *fl, struct line *l, const struct sw_flow *f)
+{
+	const struct sw_fw *fw = &f->fw;
+	bool set = fw->verdict != SW_FW_NONE;
+	const char *hook = set ? sw_fw_hook_name(fw->family, fw->hook) : NULL;
+
+	put_opt_name(fl, l, "fw_verdict", set, sw_fw_verdict_name(fw->verdict));
+	put_opt_text(fl, l, "fw_prefix", set && fw->prefix[0] != '\0', fw->prefix);
+	put_opt_u64(fl, l, "fw_group", set, fw->group);
+	put_opt_name(fl, l, "fw_hook", hook != NULL, hook);
+	put_opt_text(fl, l, "fw_in", set && fw->in[0] != '\0', fw->in);
+	put_opt_text(fl, l, "fw_out", set && fw->out[0] != '\0', fw->out);
+	put_opt_u64(fl, l, "fw_mark", set && fw->mark != 0, fw->mark);
+}
+
 void sw_flowlog_write(struct sw_flowlog *fl, enum sw_flow_event ev, enum sw_flow_end why,
                       const struct sw_flow *f)
 {
@@ -244,6 +375,7 @@ void sw_flowlog_write(struct sw_flowlog *fl, enum sw_flow_event ev, enum sw_flow
 	put_counters(fl, &l, f);
 	put_key(&l, fl->fmt, "end_reason"), put_name(fl, &l, sw_flow_end_name(why));
 	put_key(&l, fl->fmt, "update"), put_str(&l, ev == SW_FLOW_UPDATE ? "true" : "false");
+	put_firewall(fl, &l, f);
 	put_str(&l, fl->fmt == SW_FLOWLOG_JSONL ? "}\n" : "\n");
 	fwrite(l.b, 1, l.n, fl->out);
 	fl->count++;

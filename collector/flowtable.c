@@ -2,11 +2,15 @@
  * flowtable.c - the bidirectional flow table (see include/segwatch/flowtable.h).
  *
  * Layout: a preallocated pool of entries addressed by 32-bit index, a
- * bucket array of chain heads (separate chaining through entry.hnext), one
- * intrusive doubly linked list per timeout class in last-seen order, and
- * one list in last-export order for active-timeout updates. Free entries
- * are chained through hnext. calloc() leaves untouched pool pages unmapped,
- * so a large capacity costs memory only as flows arrive.
+ * bucket array of chain heads (separate chaining through entry.hnext) and
+ * one intrusive doubly linked list per timeout class in last-seen order.
+ * Free entries are chained through hnext. Pool pages never used are never
+ * touched, so a large capacity costs memory only as flows arrive.
+ *
+ * Active-timeout updates are driven by the flow's own packets: a packet
+ * that arrives an active interval or more after the last update (or the
+ * start) first emits an update with the counters so far. A flow that has
+ * gone quiet gets no update; it ends by its idle timeout.
  */
 #include "segwatch/flowtable.h"
 
@@ -44,13 +48,12 @@ struct __attribute__((aligned(64))) ft_entry {
 	uint16_t spare;
 	struct ft_key key;
 	uint32_t cprev, cnext;   /* class list */
-	uint32_t aprev, anext;   /* active-timeout list */
+	uint64_t last_export_ns; /* start, or the last update */
 	/* second cache line on */
-	uint64_t last_export_ns;
 	struct sw_flow flow;
 };
 
-_Static_assert(offsetof(struct ft_entry, last_export_ns) == 64,
+_Static_assert(offsetof(struct ft_entry, flow) == 64,
                "the hot part of a flow entry must fill one cache line");
 
 #define CLS_FREE 0xff
@@ -71,7 +74,6 @@ struct sw_flowtable {
 	uint32_t free_head;
 	uint32_t next_unused;    /* pool entries never used yet start here */
 	struct ft_list cls[SW_CLASS_COUNT];
-	struct ft_list active;
 	struct sw_frag_cache *frags;
 	uint64_t seed;
 	uint64_t now_ns;
@@ -126,7 +128,6 @@ void sw_flowtable_config_default(struct sw_flowtable_config *cfg)
 	}
 
 LIST_OPS(cls, cprev, cnext)
-LIST_OPS(act, aprev, anext)
 
 static void list_init(struct ft_list *l)
 {
@@ -270,7 +271,6 @@ struct sw_flowtable *sw_flowtable_new(const struct sw_flowtable_config *cfg,
 	ft->free_head = NIL;
 	for (int c = 0; c < SW_CLASS_COUNT; c++)
 		list_init(&ft->cls[c]);
-	list_init(&ft->active);
 	if (getrandom(&ft->seed, sizeof(ft->seed), 0) != (ssize_t)sizeof(ft->seed))
 		ft->seed = 0x2545f4914f6cdd1dull ^ (uint64_t)(uintptr_t)ft;
 	ft->next_id = 1;
@@ -330,7 +330,6 @@ static void flow_end(struct sw_flowtable *ft, uint32_t i, enum sw_flow_end why)
 	emit(ft, e, SW_FLOW_END, why);
 	hash_remove(ft, i);
 	cls_unlink(ft, &ft->cls[e->cls], i);
-	act_unlink(ft, &ft->active, i);
 	e->cls = CLS_FREE;
 	e->hnext = ft->free_head;
 	ft->free_head = i;
@@ -433,7 +432,6 @@ static uint32_t flow_create(struct sw_flowtable *ft, const struct ft_key *k, uin
 	e->cls = (uint8_t)class_of(proto);
 	cls_append(ft, &ft->cls[e->cls], i);
 	e->last_export_ns = ts;
-	act_append(ft, &ft->active, i);
 
 	struct sw_flow *f = &e->flow;
 	f->id = ft->next_id++;
@@ -543,6 +541,37 @@ static bool icmp_error_attach(struct sw_flowtable *ft, const struct sw_packet *p
 	return true;
 }
 
+/* Ends flow i when the packet at ts cannot belong to it: its idle time
+ * passed (expiry is only checked every millisecond), or a new SYN reuses
+ * the ports of a closed connection. */
+static bool flow_is_over(struct sw_flowtable *ft, uint32_t i, bool new_syn, uint64_t ts)
+{
+	struct ft_entry *e = &ft->pool[i];
+
+	if (e->flow.last_ns + ft->cfg.idle_ns[e->cls] <= ts) {
+		flow_end(ft, i, idle_reason(e));
+		return true;
+	}
+	if (new_syn && e->cls == SW_CLASS_TCP_CLOSED) {
+		flow_end(ft, i, closed_reason(e));
+		return true;
+	}
+	return false;
+}
+
+/* Emits an update when the packet at ts comes an active interval or more
+ * after the flow's start or last update (counters before this packet). */
+static void update_if_due(struct sw_flowtable *ft, uint32_t i, uint64_t ts)
+{
+	struct ft_entry *e = &ft->pool[i];
+
+	if (ft->cfg.active_ns == 0 || ts < e->last_export_ns + ft->cfg.active_ns)
+		return;
+	e->last_export_ns = ts;
+	ft->st.updates++;
+	emit(ft, e, SW_FLOW_UPDATE, SW_END_ACTIVE_TIMEOUT);
+}
+
 void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *p)
 {
 	struct ft_key k;
@@ -550,10 +579,12 @@ void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *p)
 	bool reply = false;
 
 	ft->st.packets++;
-	if (p->ts_ns > ft->now_ns)
-		ft->now_ns = p->ts_ns;
+	/* end what this packet's time makes due before accounting it, so a
+	 * packet after an idle gap starts a new flow */
+	if (p->ts_ns >= ft->next_check_ns)
+		sw_flowtable_advance(ft, p->ts_ns);
 	if (p->icmp_error && icmp_error_attach(ft, p))
-		goto expire;
+		return;
 	if (p->frag == SW_FRAG_FIRST)
 		sw_frag_cache_put(ft->frags, p, &ft->st.frag_evicted);
 	else if (p->frag == SW_FRAG_LATER &&
@@ -567,13 +598,12 @@ void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *p)
 	uint32_t i = lookup(ft, &k, h);
 	bool new_syn = p->proto == SW_PROTO_TCP &&
 	               (p->tcp_flags & (SW_TCP_SYN | SW_TCP_ACK)) == SW_TCP_SYN;
-	if (i != NIL && new_syn && ft->pool[i].cls == SW_CLASS_TCP_CLOSED) {
-		/* port reuse: a new connection after the old one closed */
-		flow_end(ft, i, closed_reason(&ft->pool[i]));
+	if (i != NIL && flow_is_over(ft, i, new_syn, p->ts_ns))
 		i = NIL;
-	}
 	if (i == NIL)
 		i = flow_create(ft, &k, h, from_a, sender_initiates(p, reply), p->ts_ns);
+	else
+		update_if_due(ft, i, p->ts_ns);
 
 	struct ft_entry *e = &ft->pool[i];
 	int d = (from_a == e->init_is_a) ? 0 : 1;
@@ -585,10 +615,9 @@ void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *p)
 	e->flow.dir[d].tcp_flags |= p->tcp_flags;
 	if (p->frag != SW_FRAG_NONE)
 		e->flow.fragments++;
+	if (p->fw != NULL && p->fw->fw.verdict > e->flow.fw.verdict)
+		e->flow.fw = p->fw->fw; /* the strongest verdict, with its facts */
 	touch(ft, i, p->ts_ns);
-expire:
-	if (ft->now_ns >= ft->next_check_ns)
-		sw_flowtable_advance(ft, ft->now_ns);
 }
 
 void sw_flowtable_advance(struct sw_flowtable *ft, uint64_t now_ns)
@@ -602,18 +631,6 @@ void sw_flowtable_advance(struct sw_flowtable *ft, uint64_t now_ns)
 		uint32_t h;
 		while ((h = ft->cls[c].head) != NIL && ft->pool[h].flow.last_ns + idle <= now_ns)
 			flow_end(ft, h, idle_reason(&ft->pool[h]));
-	}
-	if (ft->cfg.active_ns == 0)
-		return;
-	uint32_t h;
-	while ((h = ft->active.head) != NIL &&
-	       ft->pool[h].last_export_ns + ft->cfg.active_ns <= now_ns) {
-		struct ft_entry *e = &ft->pool[h];
-		e->last_export_ns = now_ns;
-		act_unlink(ft, &ft->active, h);
-		act_append(ft, &ft->active, h);
-		ft->st.updates++;
-		emit(ft, e, SW_FLOW_UPDATE, SW_END_ACTIVE_TIMEOUT);
 	}
 }
 

@@ -28,6 +28,7 @@ struct sw_source *sw_source_alloc(const struct sw_source_ops *ops, void *priv,
 
 int sw_source_next(struct sw_source *src, struct sw_frame *frame, struct sw_err *err)
 {
+	frame->fw = NULL; /* only NFLOG sources attach firewall metadata */
 	int r = src->ops->next(src, frame, err);
 
 	if (r == SW_NEXT_FRAME)

@@ -1,6 +1,6 @@
 /*
  * source_internal.h - the operations table behind struct sw_source; each
- * backend (source_pcap.c, later source_nflog.c) fills one.
+ * backend (source_pcap.c, source_nflog.c) fills one.
  */
 #ifndef SEGWATCH_SOURCE_INTERNAL_H
 #define SEGWATCH_SOURCE_INTERNAL_H

@@ -1,7 +1,9 @@
 /*
  * test_flowlog.c - cmocka tests of flow records: JSON Lines parse as JSON
  * with every field right (checked with jansson), optional fields appear
- * only when they apply, CSV rows have the header's column count.
+ * only when they apply, CSV rows have the header's column count; the
+ * firewall fields, whose prefix is free text, are JSON-escaped, CSV-quoted
+ * and valid UTF-8 whatever the prefix holds.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,6 +157,150 @@ static void test_csv_columns(void **state)
 	free(text);
 }
 
+/* A flow an NFLOG rule logged, with a prefix full of what must be escaped. */
+static struct sw_flow sample_fw(const char *prefix)
+{
+	struct sw_flow f = sample_tcp();
+
+	f.fw.verdict = SW_FW_DROP;
+	f.fw.family = 2;
+	f.fw.hook = 1;
+	f.fw.group = 5;
+	f.fw.mark = 7;
+	snprintf(f.fw.prefix, sizeof(f.fw.prefix), "%s", prefix);
+	snprintf(f.fw.in, sizeof(f.fw.in), "%s", "veth-srv");
+	return f;
+}
+
+static void test_json_firewall_escaped(void **state)
+{
+	static const struct {
+		const char *prefix;  /* as the kernel gave it */
+		const char *want;    /* the string JSON must carry */
+	} cases[] = {
+		{"DROP web->db", "DROP web->db"},
+		{"DROP \"q\" back\\slash", "DROP \"q\" back\\slash"},
+		{"DROP\tnl\ncr\r\x01\x1f\x7f", "DROP\tnl\ncr\r\x01\x1f\x7f"},
+		{"DROP caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x94\xa5", "DROP caf\xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x94\xa5"},
+		/* invalid UTF-8: a stray byte, an overlong '/', a surrogate, a cut
+		 * character at the end; each bad byte becomes U+FFFD */
+		{"DROP \xff x", "DROP \xef\xbf\xbd x"},
+		{"DROP \xc0\xaf", "DROP \xef\xbf\xbd\xef\xbf\xbd"},
+		{"DROP \xed\xa0\x80", "DROP \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+		{"DROP \xe6\x97", "DROP \xef\xbf\xbd\xef\xbf\xbd"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < SW_ARRAY_SIZE(cases); i++) {
+		struct sw_flow f = sample_fw(cases[i].prefix);
+		char *line = render(SW_FLOWLOG_JSONL, SW_FLOW_END, SW_END_TCP_RESET, &f);
+		json_error_t jerr;
+		json_t *o = json_loads(line, 0, &jerr); /* rejects invalid UTF-8 too */
+
+		if (o == NULL)
+			fail_msg("case %zu: not JSON (%s): %s", i, jerr.text, line);
+		assert_int_equal(strchr(line, '\n') - line, (long)strlen(line) - 1);
+		assert_string_equal(json_string_value(json_object_get(o, "fw_prefix")),
+		                    cases[i].want);
+		assert_string_equal(json_string_value(json_object_get(o, "fw_verdict")), "drop");
+		assert_int_equal(json_integer_value(json_object_get(o, "fw_group")), 5);
+		assert_string_equal(json_string_value(json_object_get(o, "fw_hook")), "input");
+		assert_string_equal(json_string_value(json_object_get(o, "fw_in")), "veth-srv");
+		assert_null(json_object_get(o, "fw_out"));
+		assert_int_equal(json_integer_value(json_object_get(o, "fw_mark")), 7);
+		/* the usual fields are still there */
+		assert_string_equal(json_string_value(json_object_get(o, "end_reason")), "tcp_reset");
+		json_decref(o);
+		free(line);
+	}
+}
+
+static void test_json_no_firewall_fields(void **state)
+{
+	struct sw_flow f = sample_tcp();
+	char *line = render(SW_FLOWLOG_JSONL, SW_FLOW_END, SW_END_IDLE, &f);
+
+	(void)state;
+	assert_null(strstr(line, "fw_"));
+	free(line);
+	/* an empty prefix and no mark are left out, the verdict stays */
+	f = sample_fw("");
+	f.fw.verdict = SW_FW_LOG;
+	f.fw.mark = 0;
+	line = render(SW_FLOWLOG_JSONL, SW_FLOW_END, SW_END_IDLE, &f);
+	json_t *o = json_loads(line, 0, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "fw_verdict")), "log");
+	assert_null(json_object_get(o, "fw_prefix"));
+	assert_null(json_object_get(o, "fw_mark"));
+	assert_int_equal(json_integer_value(json_object_get(o, "fw_group")), 5);
+	json_decref(o);
+	free(line);
+}
+
+/* Splits one RFC 4180 record (quoted fields, doubled quotes) into at
+ * most max fields of up to 127 bytes; returns the field count. */
+static int csv_split(const char *s, char fields[][128], int max)
+{
+	int n = 0;
+
+	for (;;) {
+		size_t k = 0;
+		bool q = *s == '"';
+		assert_true(n < max);
+		if (q)
+			s++;
+		while (*s != '\0') {
+			if (q && s[0] == '"' && s[1] == '"') {
+				fields[n][k++] = '"';
+				s += 2;
+			} else if (q && *s == '"') {
+				q = false;
+				s++;
+			} else if (!q && (*s == ',' || *s == '\n')) {
+				break;
+			} else {
+				fields[n][k++] = *s++;
+			}
+			assert_true(k < 127);
+		}
+		fields[n++][k] = '\0';
+		if (*s != ',')
+			return n;
+		s++;
+	}
+}
+
+static void test_csv_firewall_quoted(void **state)
+{
+	static char head[48][128], row[48][128];
+	struct sw_flow f = sample_fw("DROP a,\"b\" c");
+	char *text = render(SW_FLOWLOG_CSV, SW_FLOW_END, SW_END_IDLE, &f);
+	int nh = csv_split(text, head, 48);
+	int nr = csv_split(strchr(text, '\n') + 1, row, 48);
+	int col = -1;
+
+	(void)state;
+	assert_int_equal(nh, nr);
+	for (int i = 0; i < nh; i++)
+		if (strcmp(head[i], "fw_prefix") == 0)
+			col = i;
+	assert_true(col > 0);
+	assert_string_equal(row[col], "DROP a,\"b\" c");
+	assert_string_equal(row[col - 1], "drop");
+	assert_string_equal(row[col + 1], "5");
+	assert_non_null(strstr(text, ",drop,\"DROP a,\"\"b\"\" c\",5,input,veth-srv,,7\n"));
+	free(text);
+	/* a flow without firewall facts has the columns, empty */
+	f = sample_tcp();
+	text = render(SW_FLOWLOG_CSV, SW_FLOW_END, SW_END_IDLE, &f);
+	nr = csv_split(strchr(text, '\n') + 1, row, 48);
+	assert_int_equal(nr, nh);
+	for (int i = col - 1; i < nr; i++)
+		assert_string_equal(row[i], "");
+	free(text);
+}
+
 static void test_format_time(void **state)
 {
 	char buf[SW_TIME_STRLEN];
@@ -171,6 +317,9 @@ int main(void)
 		cmocka_unit_test(test_json_fields),
 		cmocka_unit_test(test_json_icmp_update),
 		cmocka_unit_test(test_csv_columns),
+		cmocka_unit_test(test_json_firewall_escaped),
+		cmocka_unit_test(test_json_no_firewall_fields),
+		cmocka_unit_test(test_csv_firewall_quoted),
 		cmocka_unit_test(test_format_time),
 	};
 	return cmocka_run_group_tests_name("flowlog", tests, NULL, NULL);

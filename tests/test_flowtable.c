@@ -1,7 +1,8 @@
 /*
  * test_flowtable.c - cmocka tests of the flow table: direction and
  * initiator, TCP states, timeouts, updates, eviction, VLAN keys, ICMP
- * pairing and error attribution, fragments, port reuse.
+ * pairing and error attribution, fragments, port reuse, the firewall
+ * verdict a flow keeps (NFLOG).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "segwatch/flowtable.h"
@@ -244,6 +246,25 @@ static void test_udp_idle_timeout(void **state)
 	sw_flowtable_free(ft);
 }
 
+static void test_packet_after_idle_gap_starts_new_flow(void **state)
+{
+	struct recorder r;
+	struct sw_flowtable *ft = table(&r, 16);
+
+	(void)state;
+	add(ft, pkt(&A, 5353, &B, 53, 17, 0, 70, 10 * SEC));
+	/* no explicit advance: the next packet's own time ends the idle flow */
+	add(ft, pkt(&A, 5353, &B, 53, 17, 0, 80, 75 * SEC));
+	assert_int_equal(count(&r, SW_FLOW_START), 2);
+	int e = find(&r, SW_FLOW_END, 0);
+	assert_true(e >= 0);
+	assert_int_equal(r.ev[e].why, SW_END_IDLE);
+	assert_int_equal(r.ev[e].flow.dir[0].bytes, 70);
+	sw_flowtable_flush(ft, SW_END_OF_INPUT);
+	assert_int_equal(r.ev[find(&r, SW_FLOW_END, 1)].flow.dir[0].bytes, 80);
+	sw_flowtable_free(ft);
+}
+
 static void test_active_timeout_updates(void **state)
 {
 	struct recorder r;
@@ -252,13 +273,14 @@ static void test_active_timeout_updates(void **state)
 	(void)state;
 	for (int s = 0; s <= 130; s += 10)
 		add(ft, pkt(&A, 1000, &B, 2000, 17, 0, 100, (uint64_t)s * SEC));
-	/* updates at 60 s and 120 s, cumulative counters */
+	/* updates at 60 s and 120 s, cumulative counters, each emitted
+	 * before the packet whose time made it due */
 	assert_int_equal(count(&r, SW_FLOW_UPDATE), 2);
 	const struct event *u1 = &r.ev[find(&r, SW_FLOW_UPDATE, 0)];
 	const struct event *u2 = &r.ev[find(&r, SW_FLOW_UPDATE, 1)];
 	assert_int_equal(u1->why, SW_END_ACTIVE_TIMEOUT);
-	assert_int_equal(u1->flow.dir[0].pkts, 7);
-	assert_int_equal(u2->flow.dir[0].pkts, 13);
+	assert_int_equal(u1->flow.dir[0].pkts, 6);
+	assert_int_equal(u2->flow.dir[0].pkts, 12);
 	assert_int_equal(u1->flow.id, u2->flow.id);
 	sw_flowtable_flush(ft, SW_END_SHUTDOWN);
 	assert_int_equal(r.ev[find(&r, SW_FLOW_END, 0)].flow.dir[0].pkts, 14);
@@ -471,6 +493,110 @@ static void test_config_validated(void **state)
 	sw_flowtable_free(NULL);
 }
 
+/* NFLOG metadata for a packet: verdict from the prefix convention. */
+static struct sw_fw_meta fw_meta(const char *prefix, uint16_t group, const char *in,
+                                 uint32_t mark)
+{
+	struct sw_fw_meta m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.fw.prefix, sizeof(m.fw.prefix), "%s", prefix);
+	snprintf(m.fw.in, sizeof(m.fw.in), "%s", in);
+	m.fw.verdict = (uint8_t)sw_fw_verdict_parse(prefix);
+	m.fw.group = group;
+	m.fw.mark = mark;
+	m.fw.family = 2;
+	m.fw.hook = 1;
+	return m;
+}
+
+static struct sw_packet with_fw(struct sw_packet p, const struct sw_fw_meta *m)
+{
+	p.fw = m;
+	return p;
+}
+
+/* The flow keeps the strongest verdict seen (reject > drop > accept >
+ * log), with the facts of the packet that first set it. */
+static void test_firewall_verdict_strongest(void **state)
+{
+	static const struct {
+		const char *prefixes[4];
+		enum sw_fw_verdict want;
+		int setter; /* index of the packet whose facts the flow keeps */
+	} cases[] = {
+		{{"ACCEPT a", "DROP b", "ACCEPT c", "LOG d"}, SW_FW_DROP, 1},
+		{{"LOG a", "log b", "x", "y"}, SW_FW_LOG, 0},
+		{{"DROP a", "drop b", "REJECT c", "DROP d"}, SW_FW_REJECT, 2},
+		{{"accept a", "ACCEPT b", "LOG c", "accept d"}, SW_FW_ACCEPT, 0},
+	};
+	struct sw_fw_meta m[4];
+
+	(void)state;
+	for (size_t c = 0; c < SW_ARRAY_SIZE(cases); c++) {
+		struct recorder r;
+		struct sw_flowtable *ft = table(&r, 16);
+		for (int i = 0; i < 4; i++) {
+			char in[16];
+			snprintf(in, sizeof(in), "eth%d", i);
+			m[i] = fw_meta(cases[c].prefixes[i], (uint16_t)(10 + i), in, (uint32_t)i);
+			/* alternate directions: the verdict is the flow's, not a side's */
+			if (i % 2 == 0)
+				add(ft, with_fw(pkt(&A, 40000, &B, 5432, 6, i ? AK : S, 60, SEC + i), &m[i]));
+			else
+				add(ft, with_fw(pkt(&B, 5432, &A, 40000, 6, AK, 60, SEC + i), &m[i]));
+		}
+		sw_flowtable_flush(ft, SW_END_OF_INPUT);
+		const struct sw_flow *f = &r.ev[find(&r, SW_FLOW_END, 0)].flow;
+		int k = cases[c].setter;
+		assert_int_equal(f->fw.verdict, cases[c].want);
+		assert_string_equal(f->fw.prefix, cases[c].prefixes[k]);
+		assert_int_equal(f->fw.group, 10 + k);
+		assert_int_equal(f->fw.mark, k);
+		assert_string_equal(f->fw.in, m[k].fw.in);
+		sw_flowtable_free(ft);
+	}
+}
+
+/* Flows without NFLOG packets have no firewall facts; an ICMP error
+ * logged by a rule does not change the verdict of the flow it quotes. */
+static void test_firewall_absent_and_icmp_error(void **state)
+{
+	struct recorder r;
+	struct sw_flowtable *ft = table(&r, 16);
+	struct sw_fw_meta acc = fw_meta("ACCEPT udp", 5, "veth0", 0);
+	struct sw_fw_meta rej = fw_meta("REJECT out", 5, "", 0);
+	struct sw_packet err = pkt(&B, 3, &A, 3, 1, 0, 56, SEC + 2);
+	struct sw_fw empty;
+
+	(void)state;
+	add(ft, pkt(&A, 1000, &B, 53, 17, 0, 40, SEC));               /* libpcap only */
+	add(ft, with_fw(pkt(&A, 2000, &B, 53, 17, 0, 40, SEC + 1), &acc));
+	err.icmp_error = true;
+	err.quoted.src = A;
+	err.quoted.dst = B;
+	err.quoted.sport = 2000;
+	err.quoted.dport = 53;
+	err.quoted.proto = 17;
+	add(ft, with_fw(err, &rej));
+	sw_flowtable_flush(ft, SW_END_OF_INPUT);
+	assert_int_equal(count(&r, SW_FLOW_END), 2);
+	memset(&empty, 0, sizeof(empty));
+	for (int i = 0; i < 2; i++) {
+		const struct sw_flow *f = &r.ev[find(&r, SW_FLOW_END, i)].flow;
+		if (f->sport == 1000) {
+			assert_int_equal(f->fw.verdict, SW_FW_NONE);
+			assert_memory_equal(&f->fw, &empty, sizeof(empty));
+		} else {
+			assert_int_equal(f->icmp_errors, 1);
+			assert_int_equal(f->fw.verdict, SW_FW_ACCEPT);
+			assert_string_equal(f->fw.prefix, "ACCEPT udp");
+			assert_string_equal(f->fw.in, "veth0");
+		}
+	}
+	sw_flowtable_free(ft);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -488,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_late_syn_swaps_initiator),
 		cmocka_unit_test(test_tcp_states),
 		cmocka_unit_test(test_udp_idle_timeout),
+		cmocka_unit_test(test_packet_after_idle_gap_starts_new_flow),
 		cmocka_unit_test(test_active_timeout_updates),
 		cmocka_unit_test(test_eviction_longest_idle),
 		cmocka_unit_test(test_vlan_in_key),
@@ -497,6 +624,8 @@ int main(void)
 		cmocka_unit_test(test_port_reuse_after_close),
 		cmocka_unit_test(test_many_flows_consistent),
 		cmocka_unit_test(test_config_validated),
+		cmocka_unit_test(test_firewall_verdict_strongest),
+		cmocka_unit_test(test_firewall_absent_and_icmp_error),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests_name("flowtable", tests, setup_addrs, NULL);

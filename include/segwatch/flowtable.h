@@ -2,9 +2,11 @@
  * flowtable.h - bidirectional flow table with bounded memory.
  *
  * Packets (struct sw_packet, from decode.h) go in; flow events come out
- * through callbacks: a flow starts (its first packet), is updated (every
- * active-timeout interval while it lasts) and ends (TCP close or reset
- * after a short linger, idle timeout, eviction, end of input, shutdown).
+ * through callbacks: a flow starts (its first packet), is updated (when a
+ * packet arrives an active-timeout interval or more after its start or
+ * last update: the update carries the counters before that packet) and
+ * ends (TCP close or reset after a short linger, idle timeout, eviction,
+ * end of input, shutdown).
  *
  * Both directions of a conversation are one flow. The initiator (dir[0])
  * is the sender of the first SYN without ACK; otherwise the sender of the
@@ -12,8 +14,8 @@
  *
  * Capacity is fixed at creation; when it is full the longest-idle flow is
  * evicted and counted. Expiry never walks every flow: each timeout class
- * keeps its flows in last-seen order and the active-timeout schedule is a
- * separate FIFO, so sw_flowtable_advance() only looks at list heads.
+ * keeps its flows in last-seen order, so sw_flowtable_advance() only looks
+ * at list heads.
  *
  * Time is whatever the caller says it is (packet timestamps for captures,
  * the clock when a live source is idle); it never goes backwards.
@@ -134,9 +136,9 @@ struct sw_flowtable *sw_flowtable_new(const struct sw_flowtable_config *cfg,
  * them). NULL is a no-op. */
 void sw_flowtable_free(struct sw_flowtable *ft);
 
-/* Accounts one decoded packet (pkt->ts_ns is its time), then expires what
- * the packet's time makes due (looked at once per millisecond of packet
- * time, so a flow ends at most 1 ms of capture time after its timeout). */
+/* Ends what the packet's time makes due (looked at once per millisecond of
+ * packet time, so a flow ends at most 1 ms of capture time after its
+ * timeout), then accounts the packet (pkt->ts_ns is its time). */
 void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *pkt);
 
 /* Moves time forward to now_ns (ignored if earlier than the table's time)
