@@ -27,8 +27,14 @@ struct src_slot {
 	bool drops_reported;
 };
 
+/* Decoded packets handed to the flow table together, so it can prefetch
+ * their flow entries (see sw_flowtable_add_batch). */
+#define BATCH 32
+
 struct sw_capture {
 	struct sw_flowtable *ft;
+	struct sw_packet batch[BATCH];
+	unsigned n_batch;
 	struct src_slot slots[MAX_SOURCES];
 	size_t n;
 	uint64_t next_drop_check_ns;
@@ -66,21 +72,32 @@ enum sw_status sw_capture_add_source(struct sw_capture *cap, struct sw_source *s
 	return SW_OK;
 }
 
+static void flush(struct sw_capture *cap)
+{
+	sw_flowtable_add_batch(cap->ft, cap->batch, cap->n_batch);
+	cap->n_batch = 0;
+}
+
+/* Decodes a frame into the batch. Packets that borrow the frame's
+ * firewall metadata are accounted at once: it lives only until the
+ * source's next frame. */
 static void account(struct sw_capture *cap, const struct sw_frame *f)
 {
-	struct sw_packet pkt;
-	enum sw_drop_reason why = sw_decode(f->dlt, f->data, f->caplen, f->wirelen, &pkt);
+	struct sw_packet *pkt = &cap->batch[cap->n_batch];
+	enum sw_drop_reason why = sw_decode(f->dlt, f->data, f->caplen, f->wirelen, pkt);
 
 	cap->st.frames++;
 	if (why != SW_DROP_NONE) {
 		cap->st.dropped[why]++;
+		flush(cap);
 		sw_flowtable_advance(cap->ft, f->ts_ns);
 		return;
 	}
 	cap->st.decoded++;
-	pkt.ts_ns = f->ts_ns;
-	pkt.fw = f->fw;
-	sw_flowtable_add(cap->ft, &pkt);
+	pkt->ts_ns = f->ts_ns;
+	pkt->fw = f->fw;
+	if (++cap->n_batch == BATCH || f->fw != NULL)
+		flush(cap);
 }
 
 /* Reads up to BURST frames from one source; marks it done at its end or
@@ -110,6 +127,7 @@ static unsigned drain(struct sw_capture *cap, struct src_slot *s, sw_warn_fn war
 			s->done = true;
 		break;
 	}
+	flush(cap);
 	return n;
 }
 

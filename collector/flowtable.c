@@ -31,6 +31,8 @@ struct ft_key {
 	uint32_t vlan_proto;   /* outer VLAN << 20 | inner VLAN << 8 | protocol */
 };
 
+_Static_assert(sizeof(struct ft_key) == 40, "every byte of a key is a field (no padding)");
+
 struct ft_list {
 	uint32_t head, tail;
 };
@@ -136,20 +138,6 @@ static void list_init(struct ft_list *l)
 
 /* ---- keys and hashing -------------------------------------------------- */
 
-static uint64_t key_hash(const struct sw_flowtable *ft, const struct ft_key *k)
-{
-	uint64_t w[sizeof(struct ft_key) / 8];
-	uint64_t h = ft->seed;
-
-	memcpy(w, k, sizeof(w));
-	for (size_t i = 0; i < SW_ARRAY_SIZE(w); i++) {
-		h ^= w[i];
-		h *= 0x9e3779b97f4a7c15ull;
-		h ^= h >> 29;
-	}
-	h *= 0xbf58476d1ce4e5b9ull;
-	return h ^ (h >> 32);
-}
 
 static bool proto_has_ports(uint8_t proto)
 {
@@ -184,39 +172,131 @@ static uint16_t icmp_request_type(uint8_t proto, uint16_t type, bool *is_reply)
 	return type;
 }
 
-/* Builds the canonical key of a packet travelling src:sport -> dst:dport;
- * returns true when the sender is side a. */
-static bool key_make(struct ft_key *k, const struct sw_addr *src, uint16_t sport,
-                     const struct sw_addr *dst, uint16_t dport, uint8_t proto,
-                     const uint16_t *vlan)
-{
-	int c = sw_addr_cmp(src, dst);
-	bool from_a;
 
-	memset(k, 0, sizeof(*k));
-	k->vlan_proto = (uint32_t)(vlan[0] & 0xfff) << 20 | (uint32_t)(vlan[1] & 0xfff) << 8 | proto;
-	if (proto_has_ports(proto))
-		from_a = c < 0 || (c == 0 && sport <= dport);
-	else
-		from_a = c <= 0;
-	k->a = from_a ? *src : *dst;
-	k->b = from_a ? *dst : *src;
-	if (proto_has_ports(proto)) {
-		k->pa = from_a ? sport : dport;
-		k->pb = from_a ? dport : sport;
+
+
+/* A packet's flow identity in its own direction. Lookups compare and hash
+ * these fields where the decoder left them, rather than a canonical key
+ * built first: reading back a key just assembled from narrow stores
+ * stalls store forwarding on every packet. */
+struct ft_tuple {
+	const struct sw_addr *src, *dst;
+	uint16_t sport, dport;
+	uint32_t vlan_proto;
+};
+
+static uint32_t vlan_proto_of(const uint16_t *vlan, uint8_t proto)
+{
+	return (uint32_t)(vlan[0] & 0xfff) << 20 | (uint32_t)(vlan[1] & 0xfff) << 8 | proto;
+}
+
+static void tuple_make(struct ft_tuple *t, const struct sw_addr *src, uint16_t sport,
+                       const struct sw_addr *dst, uint16_t dport, uint8_t proto,
+                       const uint16_t *vlan)
+{
+	t->src = src;
+	t->dst = dst;
+	t->sport = sport;
+	t->dport = dport;
+	t->vlan_proto = vlan_proto_of(vlan, proto);
+}
+
+static uint64_t side_hash(uint64_t seed, const struct sw_addr *a, uint64_t port)
+{
+	uint64_t x, y, h;
+
+	memcpy(&x, a->b, 8);
+	memcpy(&y, a->b + 8, 8);
+	h = (x ^ seed) * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 29;
+	h = (h ^ y ^ (port << 40)) * 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 31);
+}
+
+/* Order-independent: both directions of a conversation hash alike. ICMP
+ * type and code describe the exchange, not a side. */
+static uint64_t hash_parts(const struct sw_flowtable *ft, const struct sw_addr *a,
+                           uint16_t pa, const struct sw_addr *b, uint16_t pb,
+                           uint32_t vlan_proto)
+{
+	uint64_t extra = vlan_proto;
+	uint64_t h;
+
+	if (!proto_has_ports((uint8_t)vlan_proto)) {
+		extra |= (uint64_t)pa << 32 | (uint64_t)pb << 48;
+		pa = pb = 0;
+	}
+	h = side_hash(ft->seed, a, pa) + side_hash(ft->seed, b, pb);
+	h = (h ^ extra) * 0x94d049bb133111ebull;
+	return h ^ (h >> 32);
+}
+
+static uint64_t key_hash(const struct sw_flowtable *ft, const struct ft_key *k)
+{
+	return hash_parts(ft, &k->a, k->pa, &k->b, k->pb, k->vlan_proto);
+}
+
+static uint64_t tuple_hash(const struct sw_flowtable *ft, const struct ft_tuple *t)
+{
+	return hash_parts(ft, t->src, t->sport, t->dst, t->dport, t->vlan_proto);
+}
+
+static bool addr_eq(const struct sw_addr *x, const struct sw_addr *y)
+{
+	return memcmp(x->b, y->b, 16) == 0;
+}
+
+/* 1: the tuple is k seen from side a; 2: from side b; 0: another flow. */
+static int tuple_match(const struct ft_key *k, const struct ft_tuple *t)
+{
+	if (k->vlan_proto != t->vlan_proto)
+		return 0;
+	if (!proto_has_ports((uint8_t)t->vlan_proto)) {
+		if (k->pa != t->sport || k->pb != t->dport)
+			return 0;
+		if (addr_eq(&k->a, t->src) && addr_eq(&k->b, t->dst))
+			return 1;
+		return addr_eq(&k->a, t->dst) && addr_eq(&k->b, t->src) ? 2 : 0;
+	}
+	if (k->pa == t->sport && k->pb == t->dport && addr_eq(&k->a, t->src) &&
+	    addr_eq(&k->b, t->dst))
+		return 1;
+	if (k->pa == t->dport && k->pb == t->sport && addr_eq(&k->a, t->dst) &&
+	    addr_eq(&k->b, t->src))
+		return 2;
+	return 0;
+}
+
+/* Builds the canonical key of a tuple: side a is the lower (address, port);
+ * returns true when the tuple's sender is side a (as tuple_match says). */
+static bool key_make(struct ft_key *k, const struct ft_tuple *t)
+{
+	int c = sw_addr_cmp(t->src, t->dst);
+	bool ports = proto_has_ports((uint8_t)t->vlan_proto);
+	bool from_a = ports ? (c < 0 || (c == 0 && t->sport <= t->dport)) : c <= 0;
+
+	k->vlan_proto = t->vlan_proto;
+	k->a = from_a ? *t->src : *t->dst;
+	k->b = from_a ? *t->dst : *t->src;
+	if (ports) {
+		k->pa = from_a ? t->sport : t->dport;
+		k->pb = from_a ? t->dport : t->sport;
 	} else {
-		/* ICMP type/code describe the exchange, not a side */
-		k->pa = sport;
-		k->pb = dport;
+		k->pa = t->sport;
+		k->pb = t->dport;
 	}
 	return from_a;
 }
 
-static uint32_t lookup(const struct sw_flowtable *ft, const struct ft_key *k, uint64_t h)
+static uint32_t lookup(const struct sw_flowtable *ft, const struct ft_tuple *t, uint64_t h,
+                       bool *from_a)
 {
 	for (uint32_t i = ft->buckets[h & ft->bucket_mask]; i != NIL; i = ft->pool[i].hnext) {
-		if (memcmp(&ft->pool[i].key, k, sizeof(*k)) == 0)
+		int m = tuple_match(&ft->pool[i].key, t);
+		if (m != 0) {
+			*from_a = m == 1;
 			return i;
+		}
 	}
 	return NIL;
 }
@@ -525,14 +605,14 @@ static bool sender_initiates(const struct sw_packet *p, bool icmp_reply)
 static bool icmp_error_attach(struct sw_flowtable *ft, const struct sw_packet *p)
 {
 	const struct sw_quoted *q = &p->quoted;
-	struct ft_key k;
-	bool reply;
+	struct ft_tuple t;
+	bool reply, from_a;
 	uint16_t qs = q->sport;
 
 	if (proto_is_icmp(q->proto))
 		qs = icmp_request_type(q->proto, q->sport, &reply);
-	key_make(&k, &q->src, qs, &q->dst, q->dport, q->proto, p->vlan);
-	uint32_t i = lookup(ft, &k, key_hash(ft, &k));
+	tuple_make(&t, &q->src, qs, &q->dst, q->dport, q->proto, p->vlan);
+	uint32_t i = lookup(ft, &t, tuple_hash(ft, &t), &from_a);
 	if (i == NIL)
 		return false;
 	ft->pool[i].flow.icmp_errors++;
@@ -574,6 +654,7 @@ static void update_if_due(struct sw_flowtable *ft, uint32_t i, uint64_t ts)
 
 void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *p)
 {
+	struct ft_tuple t;
 	struct ft_key k;
 	uint16_t sport = p->sport, dport = p->dport;
 	bool reply = false;
@@ -593,16 +674,18 @@ void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *p)
 	if (proto_is_icmp(p->proto))
 		sport = icmp_request_type(p->proto, sport, &reply);
 
-	bool from_a = key_make(&k, &p->src, sport, &p->dst, dport, p->proto, p->vlan);
-	uint64_t h = key_hash(ft, &k);
-	uint32_t i = lookup(ft, &k, h);
+	tuple_make(&t, &p->src, sport, &p->dst, dport, p->proto, p->vlan);
+	uint64_t h = tuple_hash(ft, &t);
+	bool from_a = false;
+	uint32_t i = lookup(ft, &t, h, &from_a);
 	bool new_syn = p->proto == SW_PROTO_TCP &&
 	               (p->tcp_flags & (SW_TCP_SYN | SW_TCP_ACK)) == SW_TCP_SYN;
 	if (i != NIL && flow_is_over(ft, i, new_syn, p->ts_ns))
 		i = NIL;
-	if (i == NIL)
+	if (i == NIL) {
+		from_a = key_make(&k, &t);
 		i = flow_create(ft, &k, h, from_a, sender_initiates(p, reply), p->ts_ns);
-	else
+	} else
 		update_if_due(ft, i, p->ts_ns);
 
 	struct ft_entry *e = &ft->pool[i];
@@ -670,4 +753,50 @@ const char *sw_flow_end_name(enum sw_flow_end e)
 		[SW_END_OF_INPUT] = "end_of_input", [SW_END_SHUTDOWN] = "shutdown",
 	};
 	return (unsigned)e < SW_ARRAY_SIZE(names) ? names[e] : "unknown";
+}
+
+/* Computes the tuple a packet will look up, for prefetching only (later
+ * fragments and ICMP errors are looked up under other keys: skipped). */
+static bool prefetch_tuple(const struct sw_packet *p, struct ft_tuple *t)
+{
+	uint16_t sport = p->sport;
+	bool reply;
+
+	if (p->frag == SW_FRAG_LATER || p->icmp_error)
+		return false;
+	if (proto_is_icmp(p->proto))
+		sport = icmp_request_type(p->proto, sport, &reply);
+	tuple_make(t, &p->src, sport, &p->dst, p->dport, p->proto, p->vlan);
+	return true;
+}
+
+void sw_flowtable_add_batch(struct sw_flowtable *ft, const struct sw_packet *pkts, size_t n)
+{
+	/* software pipeline: the bucket of packet i is prefetched BUCKET_AHEAD
+	 * packets before it is accounted, the entry the bucket leads to
+	 * ENTRY_AHEAD packets before, so its cache lines are there in time */
+	enum { BUCKET_AHEAD = 8, ENTRY_AHEAD = 4, RING = 8 };
+	uint64_t hash[RING];
+	bool keyed[RING];
+	struct ft_tuple t;
+
+	for (size_t i = 0; i < n + BUCKET_AHEAD; i++) {
+		if (i < n) {
+			keyed[i % RING] = prefetch_tuple(&pkts[i], &t);
+			if (keyed[i % RING]) {
+				hash[i % RING] = tuple_hash(ft, &t);
+				__builtin_prefetch(&ft->buckets[hash[i % RING] & ft->bucket_mask]);
+			}
+		}
+		size_t j = i - (BUCKET_AHEAD - ENTRY_AHEAD);
+		if (i >= BUCKET_AHEAD - ENTRY_AHEAD && j < n && keyed[j % RING]) {
+			uint32_t e = ft->buckets[hash[j % RING] & ft->bucket_mask];
+			if (e != NIL) {
+				__builtin_prefetch(&ft->pool[e]);
+				__builtin_prefetch(&ft->pool[e].flow.last_ns);
+			}
+		}
+		if (i >= BUCKET_AHEAD)
+			sw_flowtable_add(ft, &pkts[i - BUCKET_AHEAD]);
+	}
 }

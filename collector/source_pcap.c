@@ -5,13 +5,16 @@
  */
 #include "source_internal.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_SNAPLEN 262144u
 #define DEFAULT_BUFFER (64ull * 1024 * 1024)
 #define LIVE_TIMEOUT_MS 100
+#define READ_BUFFER (1u << 20)
 
 struct pcap_priv {
 	pcap_t *p;
@@ -117,14 +120,25 @@ enum sw_status sw_source_open_file(const char *path, const char *filter,
                                    struct sw_source **out, struct sw_err *err)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO,
-	                                                    errbuf);
-	const char *shown = strcmp(path, "-") == 0 ? "standard input" : path;
+	bool is_stdin = strcmp(path, "-") == 0;
+	const char *shown = is_stdin ? "standard input" : path;
+	FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+	pcap_t *p;
 
 	*out = NULL;
-	if (p == NULL)
+	if (fp == NULL)
+		return sw_err_set(err, SW_ERR_PARSE, shown, 0, 0,
+		                  "not a readable pcap or pcapng capture: %s", strerror(errno));
+	/* libpcap reads each record with two small freads: a large buffer
+	 * saves most of the read system calls */
+	setvbuf(fp, NULL, _IOFBF, READ_BUFFER);
+	p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (p == NULL) {
+		if (!is_stdin)
+			fclose(fp);
 		return sw_err_set(err, SW_ERR_PARSE, shown, 0, 0,
 		                  "not a readable pcap or pcapng capture: %s", errbuf);
+	}
 	enum sw_status st = install_filter(p, shown, filter, err);
 	if (st != SW_OK) {
 		pcap_close(p);

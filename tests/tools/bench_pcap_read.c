@@ -1,11 +1,16 @@
 /*
  * bench_pcap_read.c - the baseline of `make bench`: reads a capture with
  * pcap_next_ex and nothing else, and prints packets and seconds as
- * "packets=N seconds=S".
+ * "packets=N seconds=S". With a second argument BYTES the file is read
+ * through a stdio buffer of that size (as segwatch does), otherwise with
+ * libpcap's defaults.
  */
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
+
+#include "segwatch/textparse.h"
 
 int main(int argc, char **argv)
 {
@@ -16,11 +21,24 @@ int main(int argc, char **argv)
 	unsigned long long n = 0, sum = 0;
 	pcap_t *p;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: bench_pcap_read FILE\n");
+	uint64_t bufsize = 0;
+
+	if (argc < 2 || argc > 3 ||
+	    (argc == 3 && sw_parse_u64(argv[2], strlen(argv[2]), 1, 1u << 30, &bufsize) != SW_OK)) {
+		fprintf(stderr, "usage: bench_pcap_read FILE [BUFFER-BYTES]\n");
 		return 2;
 	}
-	p = pcap_open_offline_with_tstamp_precision(argv[1], PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	if (bufsize != 0) {
+		FILE *fp = fopen(argv[1], "rb");
+		if (fp == NULL || setvbuf(fp, NULL, _IOFBF, bufsize) != 0) {
+			perror(argv[1]);
+			return 2;
+		}
+		p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+	} else {
+		p = pcap_open_offline_with_tstamp_precision(argv[1], PCAP_TSTAMP_PRECISION_NANO,
+		                                            errbuf);
+	}
 	if (p == NULL) {
 		fprintf(stderr, "bench_pcap_read: %s\n", errbuf);
 		return 2;
