@@ -70,8 +70,11 @@ integration: segwatch $(ASAN)/segwatch $(TOOLS)
 bench: segwatch $(TOOLS)
 	@sh tests/bench/run.sh
 
+# The bundled example: a real capture of the seed article's microservices
+# (examples/make-example.sh), its inventory and its NetworkPolicies.
 example: segwatch
-	./segwatch flows -r examples/three-tier.pcap --stats
+	./segwatch flows -r examples/three-tier.pcap
+	./segwatch policy connlist -i examples/inventory.yaml -p examples/policies.yaml
 
 lint:
 	@sh tests/lint.sh
