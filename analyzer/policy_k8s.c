@@ -25,7 +25,9 @@
  *     keeps it a string) is a port name and must be an IANA_SVC_NAME (at
  *     most 15 of [a-z0-9-], with a letter). endPort needs a numeric port
  *     and endPort >= port.
- *   - other kinds: warned about by kind and skipped. Unknown fields in the
+ *   - other kinds: warned about by kind and skipped when they are built-in
+ *     Kubernetes kinds or custom resources of other API groups; an unknown
+ *     kind of a Kubernetes API group (a typo) is an error. Unknown fields in the
  *     object, spec, rules, peers, selectors, ipBlocks and ports: warned
  *     about by name and line.
  *
@@ -623,6 +625,39 @@ static enum sw_status load_netpol(struct np_ctx *c, const struct sw_ynode *obj)
 	return st;
 }
 
+/* True for objects a policy file may legitimately carry besides
+ * NetworkPolicies: the built-in kinds of Kubernetes' own API groups, and
+ * anything of another API group (custom resources such as Istio's or
+ * Cilium's policies). An unknown kind in a Kubernetes API group (or with
+ * no apiVersion) is a typo, and an error: a misspelt NetworkPolicy must not
+ * be skipped silently. */
+static bool known_other_kind(const char *kind, const char *api)
+{
+	static const char *const builtin[] = {
+		"Namespace", "Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
+		"Job", "CronJob", "Service", "Endpoints", "EndpointSlice", "Ingress",
+		"IngressClass", "ConfigMap", "Secret", "ServiceAccount", "Role", "RoleBinding",
+		"ClusterRole", "ClusterRoleBinding", "PersistentVolumeClaim", "PersistentVolume",
+		"HorizontalPodAutoscaler", "PodDisruptionBudget", "LimitRange", "ResourceQuota",
+		"CustomResourceDefinition", "StorageClass", "PriorityClass", "Gateway",
+		"HTTPRoute", "GatewayClass", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
+		"ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "Node", "Event",
+	};
+	const char *slash = api ? strchr(api, '/') : NULL;
+
+	if (slash != NULL) {
+		size_t glen = (size_t)(slash - api);
+		bool k8s_group = glen >= 7 && strncmp(slash - 7, ".k8s.io", 7) == 0;
+		bool core_like = memchr(api, '.', glen) == NULL; /* apps/v1, batch/v1 */
+		if (!k8s_group && !core_like)
+			return true; /* a custom resource of someone else's API group */
+	}
+	for (size_t i = 0; i < SW_ARRAY_SIZE(builtin); i++)
+		if (strcmp(kind, builtin[i]) == 0)
+			return true;
+	return false;
+}
+
 static enum sw_status load_object(struct np_ctx *c, const struct sw_ynode *obj, bool in_list);
 
 static enum sw_status load_list(struct np_ctx *c, const struct sw_ynode *obj)
@@ -668,6 +703,11 @@ static enum sw_status load_object(struct np_ctx *c, const struct sw_ynode *obj, 
 			                 "expected a Kubernetes object, got a List inside a List");
 		return load_list(c, obj);
 	}
+	if (strcmp(kind, "NetworkPolicy") != 0 && !known_other_kind(kind, api))
+		return sw_yerror(c->doc, sw_ymap_get(obj, "kind"), c->err, SW_ERR_PARSE,
+		                 "unknown kind \"%s\"%s%s%s: expected NetworkPolicy (or List), or "
+		                 "another Kubernetes kind, which is skipped", kind,
+		                 api ? " for apiVersion " : "", api ? api : "", "");
 	if (strcmp(kind, "NetworkPolicy") != 0 ||
 	    (api != NULL && strcmp(api, "networking.k8s.io/v1") != 0 &&
 	     strcmp(api, "extensions/v1beta1") != 0)) {

@@ -1,7 +1,8 @@
 /*
  * cmd_policy.c - `segwatch policy`: loads inventories and policies and
- * answers questions about them: `connlist` (every allowed connection) and
- * `explain` (the verdict on one connection, and why).
+ * answers questions about them: `connlist` (every allowed connection),
+ * `explain` (the verdict on one connection, and why) and `lint` (posture
+ * findings, see segwatch/lint.h).
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -11,8 +12,10 @@
 #include <strings.h>
 
 #include "commands.h"
+#include "policy_inputs.h"
 #include "segwatch/connlist.h"
 #include "segwatch/inventory.h"
+#include "segwatch/lint.h"
 #include "segwatch/match.h"
 #include "segwatch/netpol.h"
 #include "segwatch/textparse.h"
@@ -20,6 +23,7 @@
 static const char policy_usage[] =
 	"Usage: segwatch policy connlist [options]\n"
 	"       segwatch policy explain [options] SRC DST PROTO[/PORT]\n"
+	"       segwatch policy lint [options] [--min-severity info|warning|high]\n"
 	"Loads inventories and NetworkPolicies (and docker-compose files) and\n"
 	"answers with exact Kubernetes NetworkPolicy semantics.\n\n"
 	"  connlist   print every allowed connection, one line per source,\n"
@@ -28,64 +32,44 @@ static const char policy_usage[] =
 	"             address ranges; sorted in byte order\n"
 	"  explain    judge SRC -> DST (endpoint ids or addresses; an endpoint id\n"
 	"             stands for its first address) for PROTO tcp, udp, sctp (with\n"
-	"             /PORT) or icmp, and say which policies and rules decide it\n\n"
+	"             /PORT) or icmp, and say which policies and rules decide it\n"
+	"  lint       report posture findings (default deny, over-broad rules, DNS\n"
+	"             egress, selectors and named ports that match nothing, rules\n"
+	"             that cannot take effect or are redundant), one per line:\n"
+	"             FILE:LINE: SEVERITY CHECK-ID: message, then a summary\n\n"
 	"Options:\n"
 	"  -i, --inventory FILE...  inventory: Kubernetes objects (YAML or JSON) or\n"
 	"                           the native form; repeatable\n"
 	"  -p, --policy FILE...     NetworkPolicy files; repeatable\n"
 	"  -c, --compose FILE...    docker-compose files; repeatable\n"
 	"      --format text|json   output format (default text)\n"
+	"      --min-severity LEVEL lint: report findings of LEVEL (info, warning,\n"
+	"                           high) or above (default warning)\n"
 	"  -q, --quiet              do not print loader warnings\n"
 	"  -h, --help               this text\n"
-	"With connlist, one option may be followed by several files\n"
+	"With connlist and lint, one option may be followed by several files\n"
 	"(--policy a.yaml b.yaml); with explain, repeat the option instead.\n"
-	"Exit status: connlist 0 ok; explain 0 allowed, 1 denied; 1 a runtime\n"
-	"failure; 2 bad usage or bad input (with file:line:column).\n";
+	"Exit status: connlist 0 ok; explain 0 allowed, 1 denied; lint 0 no\n"
+	"finding at or above --min-severity, 1 findings; 1 a runtime failure; 2 bad\n"
+	"usage or bad input (with file:line:column).\n";
 
-enum { OPT_FORMAT = 256 };
-
-struct file_list {
-	const char **v;
-	size_t n;
-};
+enum { OPT_FORMAT = 256, OPT_MIN_SEVERITY };
 
 struct policy_cli {
 	bool explain;
+	bool lint;
 	bool json;
+	enum sw_lint_severity min_severity;
 	bool quiet;
-	struct file_list inv, pol, compose;
+	struct policy_files inv, pol, compose;
 	const char *pos[3];
 	size_t n_pos;
 };
 
-struct inputs {
-	struct sw_inventory *inv;
-	struct sw_policy_set *set;
-	struct sw_matcher *m;
-};
-
-static int list_add(struct file_list *l, const char *path)
-{
-	const char **nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-
-	if (nv == NULL) {
-		fputs("segwatch: out of memory\n", stderr);
-		return -1;
-	}
-	nv[l->n++] = path;
-	l->v = nv;
-	return 0;
-}
-
 /* Adds optarg and, for connlist, the file names that follow it. */
-static int take_files(struct policy_cli *c, struct file_list *l, int argc, char **argv)
+static int take_files(struct policy_cli *c, struct policy_files *l, int argc, char **argv)
 {
-	if (list_add(l, optarg) != 0)
-		return -1;
-	while (!c->explain && optind < argc && argv[optind][0] != '-')
-		if (list_add(l, argv[optind++]) != 0)
-			return -1;
-	return 0;
+	return policy_files_take(l, optarg, !c->explain, argc, argv);
 }
 
 /* Returns -1 to go on, or an exit status. */
@@ -96,6 +80,7 @@ static int parse_args(struct policy_cli *c, int argc, char **argv)
 		{"policy", required_argument, NULL, 'p'},
 		{"compose", required_argument, NULL, 'c'},
 		{"format", required_argument, NULL, OPT_FORMAT},
+		{"min-severity", required_argument, NULL, OPT_MIN_SEVERITY},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -118,6 +103,16 @@ static int parse_args(struct policy_cli *c, int argc, char **argv)
 			}
 			fprintf(stderr, "segwatch policy: --format: expected text or json, got '%s'\n",
 			        optarg);
+			return 2;
+		case OPT_MIN_SEVERITY:
+			if (!c->lint) {
+				fputs("segwatch policy: --min-severity applies to lint only\n", stderr);
+				return 2;
+			}
+			if (sw_lint_severity_parse(optarg, &c->min_severity) == SW_OK)
+				break;
+			fprintf(stderr, "segwatch policy: --min-severity: expected info, warning or "
+			        "high, got '%s'\n", optarg);
 			return 2;
 		default:
 			fputs("Try 'segwatch policy --help'.\n", stderr);
@@ -148,15 +143,6 @@ static int parse_args(struct policy_cli *c, int argc, char **argv)
 
 /* ---- loading ---- */
 
-static void print_warning(void *ctx, const struct sw_err *w)
-{
-	const struct policy_cli *c = ctx;
-	char buf[SW_ERR_MSG_MAX + SW_ERR_FILE_MAX + 32];
-
-	if (!c->quiet)
-		fprintf(stderr, "segwatch: warning: %s\n", sw_err_format(w, buf, sizeof(buf)));
-}
-
 static int load_error(const struct sw_err *err)
 {
 	char buf[SW_ERR_MSG_MAX + SW_ERR_FILE_MAX + 32];
@@ -165,45 +151,19 @@ static int load_error(const struct sw_err *err)
 	return err->status == SW_ERR_NOMEM ? 1 : 2;
 }
 
-static void inputs_free(struct inputs *in)
-{
-	sw_matcher_free(in->m);
-	sw_policy_set_free(in->set);
-	sw_inventory_free(in->inv);
-}
-
 /* Inventories first, then compose files (which add endpoints), then
- * policies; then compile. Returns -1 on success or an exit status. */
-static int load_inputs(struct policy_cli *c, struct inputs *in)
+ * policies; then compile (see policy_inputs.h). Returns -1 on success or
+ * an exit status. */
+static int load_inputs(struct policy_cli *c, struct policy_inputs *in)
 {
-	struct sw_err err;
+	enum sw_status st = policy_inputs_load(in, &c->inv, &c->compose, &c->pol, c->quiet);
 
-	sw_err_clear(&err);
-	in->inv = sw_inventory_new();
-	in->set = sw_policy_set_new();
-	if (in->inv == NULL || in->set == NULL) {
-		fputs("segwatch: out of memory\n", stderr);
-		return 1;
-	}
-	for (size_t i = 0; i < c->inv.n; i++)
-		if (sw_inventory_load_file(in->inv, c->inv.v[i], print_warning, c, &err) != SW_OK)
-			return load_error(&err);
-	for (size_t i = 0; i < c->compose.n; i++)
-		if (sw_policy_set_load_compose(in->set, in->inv, c->compose.v[i], print_warning, c,
-		                               &err) != SW_OK)
-			return load_error(&err);
-	for (size_t i = 0; i < c->pol.n; i++)
-		if (sw_policy_set_load_file(in->set, c->pol.v[i], print_warning, c, &err) != SW_OK)
-			return load_error(&err);
-	in->m = sw_matcher_new(in->inv, in->set, &err);
-	if (in->m == NULL)
-		return load_error(&err);
-	return -1;
+	return st == SW_OK ? -1 : st == SW_ERR_NOMEM ? 1 : 2;
 }
 
 /* ---- connlist ---- */
 
-static int run_connlist(const struct policy_cli *c, const struct inputs *in)
+static int run_connlist(const struct policy_cli *c, const struct policy_inputs *in)
 {
 	struct sw_connlist *cl = NULL;
 	struct sw_err err;
@@ -220,10 +180,33 @@ static int run_connlist(const struct policy_cli *c, const struct inputs *in)
 	return 0;
 }
 
+/* ---- lint ---- */
+
+static int run_lint(const struct policy_cli *c, const struct policy_inputs *in)
+{
+	struct sw_lint_report *rep = NULL;
+	struct sw_err err;
+	enum sw_status st;
+	int rc;
+
+	sw_err_clear(&err);
+	if (sw_lint_run(in->m, &rep, &err) != SW_OK)
+		return load_error(&err);
+	st = c->json ? sw_lint_write_json(rep, c->min_severity, stdout)
+	             : sw_lint_write_text(rep, c->min_severity, stdout);
+	rc = sw_lint_count_at_least(rep, c->min_severity) > 0 ? 1 : 0;
+	sw_lint_report_free(rep);
+	if (st != SW_OK) {
+		fprintf(stderr, "segwatch: writing the lint report: %s\n", sw_status_str(st));
+		return 1;
+	}
+	return rc;
+}
+
 /* ---- explain ---- */
 
 /* An endpoint id (its first address) or an address. */
-static int resolve(const struct inputs *in, const char *what, const char *text,
+static int resolve(const struct policy_inputs *in, const char *what, const char *text,
                    struct sw_addr *out)
 {
 	long ep = sw_inventory_find_endpoint(in->inv, text);
@@ -296,7 +279,7 @@ static int print_explanation(const struct policy_cli *c, const struct sw_explana
 	return fflush(stdout) == 0 ? 0 : -1;
 }
 
-static int run_explain(const struct policy_cli *c, const struct inputs *in)
+static int run_explain(const struct policy_cli *c, const struct policy_inputs *in)
 {
 	struct sw_addr src, dst;
 	struct sw_explanation *ex = NULL;
@@ -323,16 +306,19 @@ static int run_explain(const struct policy_cli *c, const struct inputs *in)
 int cmd_policy(int argc, char **argv)
 {
 	struct policy_cli c;
-	struct inputs in = {NULL, NULL, NULL};
+	struct policy_inputs in = {NULL, NULL, NULL};
 	int rc;
 
 	memset(&c, 0, sizeof(c));
+	c.min_severity = SW_LINT_WARNING;
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		fputs(policy_usage, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
 	if (strcmp(argv[1], "explain") == 0) {
 		c.explain = true;
+	} else if (strcmp(argv[1], "lint") == 0) {
+		c.lint = true;
 	} else if (strcmp(argv[1], "connlist") != 0) {
 		fprintf(stderr, "segwatch policy: unknown subcommand '%s'\n"
 		        "Try 'segwatch policy --help'.\n", argv[1]);
@@ -342,10 +328,12 @@ int cmd_policy(int argc, char **argv)
 	if (rc < 0)
 		rc = load_inputs(&c, &in);
 	if (rc < 0)
-		rc = c.explain ? run_explain(&c, &in) : run_connlist(&c, &in);
-	inputs_free(&in);
-	free(c.inv.v);
-	free(c.pol.v);
-	free(c.compose.v);
+		rc = c.explain ? run_explain(&c, &in)
+		     : c.lint  ? run_lint(&c, &in)
+		               : run_connlist(&c, &in);
+	policy_inputs_free(&in);
+	policy_files_free(&c.inv);
+	policy_files_free(&c.pol);
+	policy_files_free(&c.compose);
 	return rc;
 }

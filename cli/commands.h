@@ -15,5 +15,6 @@ extern volatile sig_atomic_t segwatch_stop;
 
 int cmd_flows(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

@@ -19,7 +19,8 @@ static const char main_usage[] =
 	"Network-flow monitor and segmentation-policy violation detector.\n\n"
 	"Commands:\n"
 	"  flows     assemble flows from captures or interfaces (JSON Lines / CSV)\n"
-	"  policy    load inventories and policies: connlist, explain\n"
+	"  policy    inventories and policies: connlist, explain, lint\n"
+	"  check     audit captures against policies: violations (exit 1 if any)\n"
 	"  version   print the version\n\n"
 	"Run 'segwatch COMMAND --help' for the options of a command.\n";
 
@@ -31,6 +32,7 @@ struct command {
 static const struct command commands[] = {
 	{"flows", cmd_flows},
 	{"policy", cmd_policy},
+	{"check", cmd_check},
 };
 
 static void on_signal(int sig)

@@ -574,6 +574,9 @@ static void test_policy_errors(void **state)
 		{NP_HEAD "  podSelector: [app]\n", SW_ERR_PARSE, "7:16: expected a label selector for spec.podSelector ({matchLabels, matchExpressions}), got a sequence"},
 		{NP_HEAD "  podSelector: {}\n  ingress: {from: []}\n", SW_ERR_PARSE, "8:12: expected a list of ingress rules, got a map"},
 		{NP_HEAD "  podSelector: {matchLabels: {v: 1}}\n", SW_ERR_PARSE, "7:34: expected a string value for label \"v\" (quote numbers and booleans), got 1"},
+		/* a misspelt kind of a Kubernetes API group */
+		{"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicyy\nmetadata: {name: x}\n", SW_ERR_PARSE, "2:7: unknown kind \"NetworkPolicyy\" for apiVersion networking.k8s.io/v1"},
+		{"apiVersion: v1\nkind: Servce\nmetadata: {name: x}\n", SW_ERR_PARSE, "2:7: unknown kind \"Servce\""},
 		/* CIDRs */
 		{NP_HEAD "  podSelector: {}\n  egress:\n  - to:\n    - ipBlock: {cidr: 10.0.0.300/8}\n", SW_ERR_INVALID, "10:23: expected a CIDR such as 10.0.0.0/8 or fd00::/64, got \"10.0.0.300/8\""},
 		{NP_HEAD "  podSelector: {}\n  egress:\n  - to:\n    - ipBlock: {cidr: 10.0.0.1}\n", SW_ERR_INVALID, "10:23: expected a CIDR such as 10.0.0.0/8 or fd00::/64, got \"10.0.0.1\" (an address without a prefix length)"},
