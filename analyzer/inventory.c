@@ -9,6 +9,7 @@
  * File loading is dispatched from here by content to the loaders in
  * inventory_k8s.c, inventory_native.c and inventory_docker.c.
  */
+#include "segwatch/grow.h"
 #include "segwatch/inventory.h"
 
 #include <limits.h>
@@ -63,24 +64,6 @@ static char *dup_str(const char *s)
 	if (d != NULL)
 		memcpy(d, s, n);
 	return d;
-}
-
-static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 16;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * elem);
-	if (p == NULL)
-		return false;
-	*arr = p;
-	*cap = ncap;
-	return true;
 }
 
 static uint64_t hash_str(const char *s)
@@ -373,7 +356,7 @@ enum sw_status sw_inventory_add_namespace(struct sw_inventory *inv, const char *
 		                  "a namespace needs a non-empty name");
 	i = idmap_find(&inv->ns_map, inv, ns_key, name);
 	if (i < 0) {
-		if (!grow((void **)&inv->ns, &inv->cap_ns, inv->n_ns + 1, sizeof(*inv->ns)) ||
+		if (!sw_grow((void **)&inv->ns, &inv->cap_ns, inv->n_ns + 1, sizeof(*inv->ns)) ||
 		    !idmap_reserve(&inv->ns_map, inv, ns_key, inv->n_ns + 1))
 			goto nomem;
 		ns = &inv->ns[inv->n_ns];
@@ -531,7 +514,7 @@ static enum sw_status endpoint_store(struct sw_inventory *inv, const struct sw_e
 		endpoint_clear(&inv->eps[old]);
 		inv->eps[old] = tmp;
 	} else {
-		if (!grow((void **)&inv->eps, &inv->cap_eps, inv->n_eps + 1, sizeof(*inv->eps)) ||
+		if (!sw_grow((void **)&inv->eps, &inv->cap_eps, inv->n_eps + 1, sizeof(*inv->eps)) ||
 		    !idmap_reserve(&inv->ep_map, inv, ep_key, inv->n_eps + 1)) {
 			endpoint_clear(&tmp);
 			return sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");

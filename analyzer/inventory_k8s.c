@@ -34,6 +34,7 @@
  * with one name in one namespace: the later one is named "<name>-<kind>"
  * (warned). Objects without metadata.namespace are in "default".
  */
+#include "segwatch/grow.h"
 #include "inventory_load.h"
 #include "load_common.h"
 
@@ -198,24 +199,6 @@ static enum sw_status nomem(struct k8s_ctx *c)
 	return sw_err_set(c->err, SW_ERR_NOMEM, c->doc->file, 0, 0, "out of memory");
 }
 
-static bool grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 16;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * elem);
-	if (p == NULL)
-		return false;
-	*arr = p;
-	*cap = ncap;
-	return true;
-}
-
 /* An optional string; null/absent gives NULL. */
 static enum sw_status opt_str(struct k8s_ctx *c, const struct sw_ynode *n, const char *what,
                               const char **out)
@@ -366,7 +349,7 @@ static enum sw_status record_object(struct k8s_ctx *c, const struct sw_ynode *no
 		o.labels = sw_ymap_get(sw_ymap_get(t, "metadata"), "labels");
 		o.pod_spec = sw_ymap_get(t, "spec");
 	}
-	if (!grow((void **)&c->objs, &c->cap_objs, c->n_objs + 1, sizeof(*c->objs)))
+	if (!sw_grow((void **)&c->objs, &c->cap_objs, c->n_objs + 1, sizeof(*c->objs)))
 		return nomem(c);
 	c->objs[c->n_objs++] = o;
 	if (strcmp(o.kind, "Pod") != 0) {
@@ -483,7 +466,7 @@ static long epb_get(struct k8s_ctx *c, const char *ns, const struct top *t, unsi
 		free(key);
 		return i;
 	}
-	if (!grow((void **)&c->eps, &c->cap_eps, c->n_eps + 1, sizeof(*c->eps))) {
+	if (!sw_grow((void **)&c->eps, &c->cap_eps, c->n_eps + 1, sizeof(*c->eps))) {
 		free(key);
 		return -1;
 	}
@@ -507,7 +490,7 @@ static bool epb_add_prefix(struct epb *e, const struct sw_prefix *p)
 		if (e->pfx[i].len == p->len && sw_addr_cmp(&e->pfx[i].addr, &p->addr) == 0)
 			return true;
 	}
-	if (!grow((void **)&e->pfx, &e->cap_pfx, e->n_pfx + 1, sizeof(*e->pfx)))
+	if (!sw_grow((void **)&e->pfx, &e->cap_pfx, e->n_pfx + 1, sizeof(*e->pfx)))
 		return false;
 	e->pfx[e->n_pfx++] = *p;
 	return true;
@@ -523,7 +506,7 @@ static bool epb_add_port(struct epb *e, uint16_t port, uint8_t proto, const char
 		     (q->name != NULL && name != NULL && strcmp(q->name, name) == 0)))
 			return true;
 	}
-	if (!grow((void **)&e->ports, &e->cap_ports, e->n_ports + 1, sizeof(*e->ports)))
+	if (!sw_grow((void **)&e->ports, &e->cap_ports, e->n_ports + 1, sizeof(*e->ports)))
 		return false;
 	e->ports[e->n_ports].port = port;
 	e->ports[e->n_ports].proto = proto;

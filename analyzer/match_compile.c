@@ -13,30 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "segwatch/grow.h"
 #include "match_int.h"
 
 /* Upper bound on the peer-list bitsets (classes x peer lists / 8). */
 #define MT_MAX_BITSET_BYTES ((size_t)1 << 30)
 
-/* --- small growable arrays ------------------------------------------------ */
-
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *np;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need)
-		ncap *= 2;
-	np = realloc(*p, ncap * elem);
-	if (np == NULL)
-		return -1;
-	*p = np;
-	*cap = ncap;
-	return 0;
-}
+/* --- small growable arrays (sw_grow) --------------------------------------- */
 
 struct buf {
 	uint8_t *p;
@@ -48,7 +31,7 @@ static void buf_put(struct buf *b, const void *data, size_t len)
 {
 	if (b->oom)
 		return;
-	if (grow((void **)&b->p, &b->cap, b->n + len, 1) != 0) {
+	if (!sw_grow((void **)&b->p, &b->cap, b->n + len, 1)) {
 		b->oom = true;
 		return;
 	}
@@ -141,7 +124,7 @@ static int intern_get(struct intern *t, const void *key, size_t len, bool add, u
 	}
 	if (!add)
 		return 2;
-	if (t->n >= UINT32_MAX - 1 || grow((void **)&t->ents, &t->cap, t->n + 1, sizeof(*t->ents)) != 0)
+	if (t->n >= UINT32_MAX - 1 || !sw_grow((void **)&t->ents, &t->cap, t->n + 1, sizeof(*t->ents)))
 		return -1;
 	t->ents[t->n].key = malloc(len ? len : 1);
 	if (t->ents[t->n].key == NULL)
@@ -517,7 +500,7 @@ static void lbl_range(const struct cc *c, const char *key, const char *value,
 
 static int pair_add(struct pairvec *pv, uint32_t ep, uint32_t id)
 {
-	if (grow((void **)&pv->v, &pv->cap, pv->n + 1, sizeof(*pv->v)) != 0)
+	if (!sw_grow((void **)&pv->v, &pv->cap, pv->n + 1, sizeof(*pv->v)))
 		return -1;
 	pv->v[pv->n].ep = ep;
 	pv->v[pv->n].id = id;
@@ -669,7 +652,7 @@ static enum sw_status intern_list(struct cc *c, const struct sw_netpol *p,
 	if (got < 0)
 		return oom(c);
 	if (got == 0) {
-		if (grow((void **)&c->linfo, &c->linfo_cap, *id + 1, sizeof(*c->linfo)) != 0)
+		if (!sw_grow((void **)&c->linfo, &c->linfo_cap, *id + 1, sizeof(*c->linfo)))
 			return oom(c);
 		c->linfo[*id].rule = r;
 		c->linfo[*id].pol_ns_name = p->ns;
@@ -693,7 +676,7 @@ static enum sw_status compile_ports(struct cc *c, const struct sw_rule *r, struc
 	out->n_ports = 0;
 	if (out->all_ports)
 		return SW_OK;
-	if (grow((void **)&m->ports, &c->ports_cap, m->n_ports + r->n_ports, sizeof(*m->ports)) != 0)
+	if (!sw_grow((void **)&m->ports, &c->ports_cap, m->n_ports + r->n_ports, sizeof(*m->ports)))
 		return oom(c);
 	for (size_t i = 0; i < r->n_ports; i++) {
 		const struct sw_port_rule *pr = &r->ports[i];
@@ -739,7 +722,7 @@ static enum sw_status compile_rules(struct cc *c)
 			c->pol_rules[pi][dir][1] = 0;
 			if (!on)
 				continue;
-			if (grow((void **)&m->rules, &c->rules_cap, m->n_rules + n, sizeof(*m->rules)) != 0)
+			if (!sw_grow((void **)&m->rules, &c->rules_cap, m->n_rules + n, sizeof(*m->rules)))
 				return oom(c);
 			for (size_t ri = 0; ri < n; ri++) {
 				struct mt_rule *mr = &m->rules[m->n_rules];
@@ -778,7 +761,7 @@ static enum sw_status peer_eps(struct cc *c, const struct sw_peer *pe, const cha
 	ser_peer(&b, pol_ns_name, pe);
 	got = b.oom ? -1 : intern_get(&c->peers, b.p, b.n, true, &id);
 	free(b.p);
-	if (got == 0 && grow((void **)&c->pinfo, &c->pinfo_cap, id + 1, sizeof(*c->pinfo)) != 0)
+	if (got == 0 && !sw_grow((void **)&c->pinfo, &c->pinfo_cap, id + 1, sizeof(*c->pinfo)))
 		got = -1;
 	if (got < 0)
 		return oom(c);
@@ -955,8 +938,8 @@ static enum sw_status group_endpoints(struct cc *c)
 
 		b.n = 0;
 		got = ep_key(c, e, &b) != 0 ? -1 : intern_get(&c->ep_keys, b.p, b.n, true, &id);
-		if (got == 0 && grow((void **)&c->class_rep, &c->class_rep_cap, id + 1,
-		                     sizeof(*c->class_rep)) != 0)
+		if (got == 0 && !sw_grow((void **)&c->class_rep, &c->class_rep_cap, id + 1,
+		                     sizeof(*c->class_rep)))
 			got = -1;
 		if (got < 0) {
 			st = oom(c);
@@ -997,7 +980,7 @@ struct u128vec {
 
 static int point_add(struct u128vec *pv, mt_u128 v)
 {
-	if (grow((void **)&pv->v, &pv->cap, pv->n + 1, sizeof(*pv->v)) != 0)
+	if (!sw_grow((void **)&pv->v, &pv->cap, pv->n + 1, sizeof(*pv->v)))
 		return -1;
 	pv->v[pv->n++] = v;
 	return 0;
@@ -1023,9 +1006,9 @@ static enum sw_status collect_ipblocks(struct cc *c, struct u128vec *pts)
 			struct ipb *x;
 			if (!li->rule->peers[i].has_ipblock)
 				continue;
-			if (grow((void **)&c->ipbs, &c->ipbs_cap, c->n_ipbs + 1, sizeof(*c->ipbs)) != 0 ||
-			    grow((void **)&c->excs, &c->excs_cap, c->n_excs + ib->n_except + 1,
-			         sizeof(*c->excs)) != 0)
+			if (!sw_grow((void **)&c->ipbs, &c->ipbs_cap, c->n_ipbs + 1, sizeof(*c->ipbs)) ||
+			    !sw_grow((void **)&c->excs, &c->excs_cap, c->n_excs + ib->n_except + 1,
+			         sizeof(*c->excs)))
 				return oom(c);
 			x = &c->ipbs[c->n_ipbs++];
 			x->list = l;
@@ -1202,7 +1185,7 @@ static int v4_l3_table(struct sw_matcher *m, size_t *cap, uint32_t a, size_t *k,
 	uint32_t *t;
 
 	if (m->n_l3 >= MT_V4_NEXT - 1 ||
-	    grow((void **)&m->v4_l3, cap, (m->n_l3 + 1) * 256, sizeof(*m->v4_l3)) != 0)
+	    !sw_grow((void **)&m->v4_l3, cap, (m->n_l3 + 1) * 256, sizeof(*m->v4_l3)))
 		return -1;
 	t = m->v4_l3 + m->n_l3 * 256;
 	*entry = MT_V4_NEXT | (uint32_t)m->n_l3++;
@@ -1229,7 +1212,7 @@ static enum sw_status build_v4_table(struct cc *c)
 			m->v4_l1[b] = iv;
 			continue;
 		}
-		if (grow((void **)&m->v4_l2, &cap2, (m->n_l2 + 1) * 256, sizeof(*m->v4_l2)) != 0)
+		if (!sw_grow((void **)&m->v4_l2, &cap2, (m->n_l2 + 1) * 256, sizeof(*m->v4_l2)))
 			return oom(c);
 		l2 = (uint32_t)m->n_l2++;
 		m->v4_l1[b] = MT_V4_NEXT | l2;
@@ -1297,7 +1280,7 @@ static enum sw_status fill_ep_class(struct cc *c, uint32_t cls, size_t *cr_cap, 
 	memcpy(&n_nm, key + at, 4);
 	at += 4;
 	k->named_off = (uint32_t)m->n_named;
-	if (grow((void **)&m->named, nm_cap, m->n_named + n_nm, sizeof(*m->named)) != 0)
+	if (!sw_grow((void **)&m->named, nm_cap, m->n_named + n_nm, sizeof(*m->named)))
 		return oom(c);
 	for (uint32_t i = 0; i < n_nm; i++) {
 		memcpy(v, key + at + (size_t)i * 12, 12);
@@ -1316,8 +1299,8 @@ static enum sw_status fill_ep_class(struct cc *c, uint32_t cls, size_t *cr_cap, 
 			if (!(dir == MT_INGRESS ? p->type_ingress : p->type_egress))
 				continue;
 			k->iso[dir] = true;
-			if (grow((void **)&m->class_rules, cr_cap, m->n_class_rules + n,
-			         sizeof(*m->class_rules)) != 0)
+			if (!sw_grow((void **)&m->class_rules, cr_cap, m->n_class_rules + n,
+			         sizeof(*m->class_rules)))
 				return oom(c);
 			for (uint32_t r = 0; r < n; r++)
 				m->class_rules[m->n_class_rules++] = first + r;
@@ -1339,9 +1322,9 @@ static enum sw_status fill_classes(struct cc *c)
 			return st;
 	}
 	/* never NULL, so that "base + offset" is defined even when empty */
-	if ((m->class_rules == NULL && grow((void **)&m->class_rules, &cr_cap, 1,
-	                                    sizeof(*m->class_rules)) != 0) ||
-	    (m->named == NULL && grow((void **)&m->named, &nm_cap, 1, sizeof(*m->named)) != 0))
+	if ((m->class_rules == NULL && !sw_grow((void **)&m->class_rules, &cr_cap, 1,
+	                                    sizeof(*m->class_rules))) ||
+	    (m->named == NULL && !sw_grow((void **)&m->named, &nm_cap, 1, sizeof(*m->named))))
 		return oom(c);
 	for (uint32_t x = 0; x < c->ext_keys.n; x++) {
 		size_t cls = m->n_ep_classes + x;

@@ -12,23 +12,7 @@
 #include "decode_internal.h"
 #include "pkt_cursor.h"
 
-/* The LINKTYPE_ value of raw IP in savefiles. pcap_datalink() maps it to
- * DLT_RAW, but a reader of the file header may hand it on unmapped. */
-#define SW_LINKTYPE_RAW 101
 
-/* Older pcap/dlt.h may lack the newer link types; the numbers are fixed. */
-#ifndef DLT_IPV4
-#define DLT_IPV4 228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6 229
-#endif
-#ifndef DLT_NFLOG
-#define DLT_NFLOG 239
-#endif
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2 276
-#endif
 
 static const char *const drop_names[] = {
 	[SW_DROP_NONE] = "none",

@@ -34,44 +34,24 @@ static size_t digits_len(const char *text)
 	return n;
 }
 
-enum sw_status sw_parse_duration(const char *text, uint64_t *out_ns)
+struct unit {
+	const char *suffix;
+	uint64_t mult;
+};
+
+/* A number with one of the units' suffixes ("" included), times the
+ * unit's multiplier. */
+static enum sw_status parse_with_unit(const char *text, const struct unit *units, size_t n_units,
+                                      uint64_t *out)
 {
-	static const struct { const char *unit; uint64_t ns; } units[] = {
-		{"", 1000000000ull}, {"ms", 1000000ull}, {"s", 1000000000ull},
-		{"m", 60000000000ull}, {"h", 3600000000000ull},
-		{"d", 86400000000000ull},
-	};
 	size_t n = digits_len(text);
 	uint64_t v;
 	enum sw_status st = sw_parse_u64(text, n, 0, UINT64_MAX, &v);
 
 	if (st != SW_OK)
 		return st;
-	for (size_t i = 0; i < SW_ARRAY_SIZE(units); i++) {
-		if (strcmp(text + n, units[i].unit) != 0)
-			continue;
-		if (v > UINT64_MAX / units[i].ns)
-			return SW_ERR_INVALID;
-		*out_ns = v * units[i].ns;
-		return SW_OK;
-	}
-	return SW_ERR_PARSE;
-}
-
-enum sw_status sw_parse_size(const char *text, uint64_t *out)
-{
-	static const struct { const char *unit; uint64_t mult; } units[] = {
-		{"", 1}, {"k", 1024}, {"K", 1024}, {"M", 1024 * 1024},
-		{"G", 1024ull * 1024 * 1024},
-	};
-	size_t n = digits_len(text);
-	uint64_t v;
-	enum sw_status st = sw_parse_u64(text, n, 0, UINT64_MAX, &v);
-
-	if (st != SW_OK)
-		return st;
-	for (size_t i = 0; i < SW_ARRAY_SIZE(units); i++) {
-		if (strcmp(text + n, units[i].unit) != 0)
+	for (size_t i = 0; i < n_units; i++) {
+		if (strcmp(text + n, units[i].suffix) != 0)
 			continue;
 		if (v > UINT64_MAX / units[i].mult)
 			return SW_ERR_INVALID;
@@ -79,6 +59,25 @@ enum sw_status sw_parse_size(const char *text, uint64_t *out)
 		return SW_OK;
 	}
 	return SW_ERR_PARSE;
+}
+
+enum sw_status sw_parse_duration(const char *text, uint64_t *out_ns)
+{
+	static const struct unit units[] = {
+		{"", 1000000000ull}, {"ms", 1000000ull}, {"s", 1000000000ull},
+		{"m", 60000000000ull}, {"h", 3600000000000ull},
+		{"d", 86400000000000ull},
+	};
+	return parse_with_unit(text, units, SW_ARRAY_SIZE(units), out_ns);
+}
+
+enum sw_status sw_parse_size(const char *text, uint64_t *out)
+{
+	static const struct unit units[] = {
+		{"", 1}, {"k", 1024}, {"K", 1024}, {"M", 1024 * 1024},
+		{"G", 1024ull * 1024 * 1024},
+	};
+	return parse_with_unit(text, units, SW_ARRAY_SIZE(units), out);
 }
 
 enum sw_status sw_parse_port_range(const char *text, uint16_t *lo, uint16_t *hi)

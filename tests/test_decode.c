@@ -20,18 +20,6 @@
 #include "segwatch/addr.h"
 #include "segwatch/decode.h"
 
-#ifndef DLT_IPV4
-#define DLT_IPV4 228
-#endif
-#ifndef DLT_IPV6
-#define DLT_IPV6 229
-#endif
-#ifndef DLT_NFLOG
-#define DLT_NFLOG 239
-#endif
-#ifndef DLT_LINUX_SLL2
-#define DLT_LINUX_SLL2 276
-#endif
 #define LINKTYPE_RAW 101
 
 /* ---- frame builder -------------------------------------------------- */

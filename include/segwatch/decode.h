@@ -20,6 +20,24 @@
 
 /* Link types we decode, by their DLT_ numbers as pcap_datalink() returns
  * them (see pcap/dlt.h). Anything else is SW_DROP_LINKTYPE_UNSUPPORTED. */
+#include <pcap/dlt.h>
+
+/* Older pcap/dlt.h may lack the newer link types; the numbers are fixed. */
+#ifndef DLT_IPV4
+#define DLT_IPV4 228
+#endif
+#ifndef DLT_IPV6
+#define DLT_IPV6 229
+#endif
+#ifndef DLT_NFLOG
+#define DLT_NFLOG 239
+#endif
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+/* The LINKTYPE_ value of raw IP in savefiles. pcap_datalink() maps it to
+ * DLT_RAW, but a reader of the file header may hand it on unmapped. */
+#define SW_LINKTYPE_RAW 101
 
 /* Why a frame did not become a packet. Keep sw_drop_reason_name() in step. */
 enum sw_drop_reason {

@@ -31,27 +31,6 @@ POL="-p $D/policies.yaml"
 CAP="$TMPD/cap.pcap"
 TRUTH="$TMPD/cap.truth.jsonl"
 
-# run ARGS...: stdout in $TMPD/out, stderr in $TMPD/err, status in $RC.
-run() {
-	"$SEGWATCH" "$@" >"$TMPD/out" 2>"$TMPD/err"
-	RC=$?
-}
-
-# expect_rc NAME STATUS: not_ok (and returns 1) on a sanitizer report or
-# another exit status.
-expect_rc() {
-	if sanitizer_report "$TMPD/err"; then
-		not_ok "$1" "sanitizer report"
-		sed 's/^/# /' "$TMPD/err" | head -20
-		return 1
-	fi
-	if [ "$RC" -ne "$2" ]; then
-		not_ok "$1" "exit status $RC, expected $2"
-		sed 's/^/# /' "$TMPD/err" | head -5
-		return 1
-	fi
-	return 0
-}
 
 if ! "$TOOLS/pcapgen" --seed 11 --flows 400 --mix tcp=60,udp=30,icmp=10 --ipv6-share 30 \
 	--fragments 20 --tcp-rst 10 --tcp-rejected 10 --tcp-attempt 10 --concurrent 40 \

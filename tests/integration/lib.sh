@@ -16,4 +16,37 @@ sanitizer_report() {
 	grep -qE 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:' "$1"
 }
 TMPD=$(mktemp -d /tmp/segwatch-test.XXXXXX)
+
+# run ARGS...: runs segwatch; its stdout in $TMPD/out, stderr in $TMPD/err, status in $RC.
+run() {
+	"$SEGWATCH" "$@" >"$TMPD/out" 2>"$TMPD/err"
+	RC=$?
+}
+
+# expect_rc NAME STATUS: reports not_ok (and returns 1) on a sanitizer
+# report or another exit status.
+expect_rc() {
+	if sanitizer_report "$TMPD/err"; then
+		not_ok "$1" "sanitizer report"
+		sed 's/^/# /' "$TMPD/err" | head -20
+		return 1
+	fi
+	if [ "$RC" -ne "$2" ]; then
+		not_ok "$1" "exit status $RC, expected $2"
+		sed 's/^/# /' "$TMPD/err" | head -5
+		return 1
+	fi
+	return 0
+}
+
+# has FILE TEXT: FILE holds TEXT as a fixed string.
+has() {
+	grep -qF -- "$2" "$1"
+}
+
+# json_ok FILE: the file is one JSON document.
+json_ok() {
+	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null
+}
+
 trap 'rm -rf "$TMPD"' EXIT

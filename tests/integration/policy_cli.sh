@@ -14,37 +14,6 @@ SEED001_COMPOSE=$SEEDS/001_9e647032a7b0c2d7-1.yaml
 SEED003_FIRST=$SEEDS/003_2b7e4d0cc3a9c686-1.yaml
 SEED003_AGAIN=$SEEDS/003_2b7e4d0cc3a9c686-3.yaml
 
-# run ARGS...: segwatch's stdout in $TMPD/out, stderr in $TMPD/err, status in $RC.
-run() {
-	"$SEGWATCH" "$@" >"$TMPD/out" 2>"$TMPD/err"
-	RC=$?
-}
-
-# expect_rc NAME STATUS: reports not_ok (and returns 1) on a sanitizer
-# report or another exit status.
-expect_rc() {
-	if sanitizer_report "$TMPD/err"; then
-		not_ok "$1" "sanitizer report"
-		sed 's/^/# /' "$TMPD/err" | head -20
-		return 1
-	fi
-	if [ "$RC" -ne "$2" ]; then
-		not_ok "$1" "exit status $RC, expected $2"
-		sed 's/^/# /' "$TMPD/err" | head -5
-		return 1
-	fi
-	return 0
-}
-
-# has FILE TEXT: FILE holds TEXT as a fixed string.
-has() {
-	grep -qF -- "$2" "$1"
-}
-
-# json_ok FILE: the file is one JSON document.
-json_ok() {
-	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$1" 2>/dev/null
-}
 
 # ---- usage ----
 
