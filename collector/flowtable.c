@@ -62,8 +62,9 @@ _Static_assert(offsetof(struct ft_entry, flow) == 64,
 /* The bucket array starts small (cache-friendly for a few thousand flows)
  * and doubles whenever the flows outnumber the buckets. */
 #define MIN_BUCKETS 4096u
-/* Expiry is checked at most once per millisecond of packet time: a flow
- * ends at most 1 ms (of capture time) after its timeout. */
+/* Quiet flows are looked for at most once per millisecond of packet time,
+ * so one may end up to 1 ms (of capture time) after its timeout; a flow
+ * that receives a packet is checked exactly (flow_is_over). */
 #define CHECK_INTERVAL_NS 1000000ull
 
 struct sw_flowtable {

@@ -136,9 +136,11 @@ struct sw_flowtable *sw_flowtable_new(const struct sw_flowtable_config *cfg,
  * them). NULL is a no-op. */
 void sw_flowtable_free(struct sw_flowtable *ft);
 
-/* Ends what the packet's time makes due (looked at once per millisecond of
- * packet time, so a flow ends at most 1 ms of capture time after its
- * timeout), then accounts the packet (pkt->ts_ns is its time). */
+/* Ends what the packet's time makes due (quiet flows are looked for once
+ * per millisecond of packet time, so one may end up to 1 ms of capture
+ * time late; the packet's own flow is checked exactly: a packet after its
+ * flow's idle timeout starts a new flow), then accounts the packet
+ * (pkt->ts_ns is its time). */
 void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *pkt);
 
 /* The same as sw_flowtable_add() for each of n packets in order, but
