@@ -6,7 +6,9 @@
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "segwatch/privdrop.h"
 #include "segwatch/textparse.h"
 
 void capture_opts_init(struct capture_opts *o)
@@ -131,8 +133,39 @@ int capture_opts_handle(struct capture_opts *o, int opt, const char *arg)
 		return 1;
 	case OPT_TIMEOUT:
 		return set_timeout(o, arg);
+	case OPT_USER:
+		o->user = arg;
+		return 1;
 	}
 	return 0;
+}
+
+static const char *user_of(const struct capture_opts *o)
+{
+	return o->user != NULL ? o->user : SW_PRIVDROP_DEFAULT_USER;
+}
+
+/* --user is checked before anything opens: it must exist, and without
+ * root it can only be the current user (nothing to switch). The default
+ * is not checked without root, where it is not used. */
+static bool user_valid(const struct capture_opts *o)
+{
+	struct sw_err err;
+	uid_t uid;
+	gid_t gid;
+
+	if (o->user == NULL && geteuid() != 0)
+		return true;
+	sw_err_clear(&err);
+	if (sw_privdrop_lookup(user_of(o), &uid, &gid, &err) != SW_OK) {
+		fprintf(stderr, "segwatch: --user: %s\n", err.msg);
+		return false;
+	}
+	if (geteuid() != 0 && uid != geteuid()) {
+		fprintf(stderr, "segwatch: --user needs root\n");
+		return false;
+	}
+	return true;
 }
 
 bool capture_opts_valid(const struct capture_opts *o)
@@ -141,7 +174,27 @@ bool capture_opts_valid(const struct capture_opts *o)
 		fprintf(stderr, "segwatch: no source: give -r FILE, -i IFACE or --nflog GROUP\n");
 		return false;
 	}
-	return true;
+	return user_valid(o);
+}
+
+enum sw_status capture_opts_drop_privileges(const struct capture_opts *o)
+{
+	struct sw_err err;
+	enum sw_status st;
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0)
+		return SW_OK;
+	sw_err_clear(&err);
+	st = sw_privdrop_lookup(user_of(o), &uid, &gid, &err);
+	if (st == SW_OK && uid == 0)
+		return SW_OK; /* --user root: asked to keep root */
+	if (st == SW_OK)
+		st = sw_privdrop(user_of(o), &err);
+	if (st != SW_OK)
+		fprintf(stderr, "segwatch: --user %s: %s\n", user_of(o), err.msg);
+	return st;
 }
 
 /* Opens source i: files first, then interfaces, then NFLOG groups. */

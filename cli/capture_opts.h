@@ -1,8 +1,9 @@
 /*
  * capture_opts.h - the command-line options every capturing command
  * shares (-r, -i, --nflog, --filter, --snaplen, --buffer-size,
- * --nflog-buffer-size, --no-promisc, --immediate, --max-flows, --timeout),
- * and turning them into sources and a flow-table configuration.
+ * --nflog-buffer-size, --no-promisc, --immediate, --max-flows, --timeout,
+ * --user), turning them into sources and a flow-table configuration, and
+ * dropping root once the sources are open.
  */
 #ifndef SEGWATCH_CLI_CAPTURE_OPTS_H
 #define SEGWATCH_CLI_CAPTURE_OPTS_H
@@ -28,6 +29,7 @@ enum capture_opt_id {
 	OPT_FILTER,
 	OPT_NFLOG,
 	OPT_NFLOG_BUFFER,
+	OPT_USER,
 	CAPTURE_OPT_LAST
 };
 
@@ -43,7 +45,8 @@ enum capture_opt_id {
 	{"no-promisc", no_argument, NULL, OPT_NO_PROMISC},           \
 	{"immediate", no_argument, NULL, OPT_IMMEDIATE},             \
 	{"max-flows", required_argument, NULL, OPT_MAX_FLOWS},       \
-	{"timeout", required_argument, NULL, OPT_TIMEOUT}
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},           \
+	{"user", required_argument, NULL, OPT_USER}
 
 #define CAPTURE_HELP                                                              \
 	"Sources (at least one; several may be combined):\n"                      \
@@ -65,7 +68,13 @@ enum capture_opt_id {
 	"      --timeout CLASS=DUR  idle timeout per class: tcp (300s),\n"          \
 	"                           tcp_closed (5s), udp (60s), icmp (60s),\n"      \
 	"                           other (60s); or active (60s, 0 = never)\n"      \
-	"                           DUR is N[ms|s|m|h|d]\n"
+	"                           DUR is N[ms|s|m|h|d]\n"                      \
+	"Privileges:\n"                                                           \
+	"      --user NAME          as root: run as NAME (default nobody) with no\n"  \
+	"                           capabilities once sources and outputs are\n"   \
+	"                           open; --user root keeps root. Not root:\n"     \
+	"                           nothing changes; only the current user is\n"   \
+	"                           accepted\n"
 
 struct capture_opts {
 	const char *files[CAPTURE_MAX_INPUTS];
@@ -78,6 +87,7 @@ struct capture_opts {
 	const char *filter;
 	struct sw_live_config live;   /* iface filled per interface */
 	struct sw_flowtable_config ft;
+	const char *user;             /* --user; NULL: SW_PRIVDROP_DEFAULT_USER */
 };
 
 void capture_opts_init(struct capture_opts *o);
@@ -87,12 +97,22 @@ void capture_opts_init(struct capture_opts *o);
  * printed naming the option). */
 int capture_opts_handle(struct capture_opts *o, int opt, const char *arg);
 
-/* Checks that at least one source was given (message printed). */
+/* Checks that at least one source was given and that --user names a
+ * user this process can become: an existing one, and when not running as
+ * root, the current user (message printed). */
 bool capture_opts_valid(const struct capture_opts *o);
 
 /* Opens every source into cap. On failure prints one line and returns
  * the status. */
 enum sw_status capture_opts_open(const struct capture_opts *o, struct sw_capture *cap);
+
+/* To be called once every privileged resource is open (sources here, a
+ * listen socket where a command has one) and every file the command
+ * writes is open and every input it reads later is read: as root, drops
+ * to o->user (default nobody) with no capabilities left, unless that user
+ * is root itself; otherwise does nothing. On failure prints one line and
+ * returns the status; the command must then stop. */
+enum sw_status capture_opts_drop_privileges(const struct capture_opts *o) SW_WUR;
 
 /* Prints an error on stderr as "segwatch: file:line:col: message". */
 void cli_print_err(const struct sw_err *err);

@@ -5,6 +5,7 @@
  * JSON array, optionally also as EVE JSON Lines; the exit status says
  * whether there were any.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -268,19 +269,15 @@ static int report(const struct check_cli *c, const struct sw_violations *vt)
 
 /* ---- EVE ---- */
 
-/* One event per violation, in order of appearance. 0 or -1 (printed). */
-static int write_eve(const struct check_cli *c, const struct sw_violations *vt)
+/* One event per violation, in order of appearance, to out (takes it:
+ * closed here unless it is stdout). 0 or -1 (printed). */
+static int write_eve(const struct check_cli *c, FILE *out, const struct sw_violations *vt)
 {
-	bool to_stdout = strcmp(c->eve, "-") == 0;
-	FILE *out = to_stdout ? stdout : fopen(c->eve, "a");
+	bool to_stdout = out == stdout;
 	struct sw_err err;
 	struct sw_eve *eve;
 	enum sw_status st;
 
-	if (out == NULL) {
-		perror(c->eve);
-		return -1;
-	}
 	sw_err_clear(&err);
 	eve = sw_eve_new(out, &err);
 	for (size_t i = 0; eve != NULL && i < sw_violations_count(vt); i++)
@@ -320,11 +317,14 @@ struct check_run {
 	struct sw_violations *vt;
 	struct sw_flowtable *ft;
 	struct sw_capture *cap;
+	FILE *eve;                /* --eve: stdout, or the file opened before the run */
 	bool ran;                 /* the sources were opened and read */
 };
 
 static void check_run_free(struct check_run *r)
 {
+	if (r->eve != NULL && r->eve != stdout)
+		fclose(r->eve); /* not written: the run failed before the events */
 	sw_capture_free(r->cap); /* before the flow table it borrows */
 	sw_flowtable_free(r->ft);
 	sw_violations_free(r->vt);
@@ -350,6 +350,18 @@ static int judge_captures(const struct check_cli *c, const struct policy_inputs 
 	}
 	if (capture_opts_open(&c->cap, r->cap) != SW_OK)
 		return 2;
+	/* Everything written later is opened now, as the starting user: the
+	 * report goes to stdout, the events to r->eve. The inventory and the
+	 * policies were read before (cmd_check). */
+	if (c->eve != NULL) {
+		r->eve = strcmp(c->eve, "-") == 0 ? stdout : fopen(c->eve, "a");
+		if (r->eve == NULL) {
+			fprintf(stderr, "segwatch: cannot write %s: %s\n", c->eve, strerror(errno));
+			return 2;
+		}
+	}
+	if (capture_opts_drop_privileges(&c->cap) != SW_OK)
+		return 2;
 	/* a source that breaks part-way is reported through cli_warn */
 	r->ran = true;
 	st = sw_capture_run(r->cap, &segwatch_stop, cli_warn, NULL, &err);
@@ -368,7 +380,7 @@ static int judge_captures(const struct check_cli *c, const struct policy_inputs 
 
 static int run(const struct check_cli *c, const struct policy_inputs *in)
 {
-	struct check_run r = {NULL, NULL, NULL, false};
+	struct check_run r = {NULL, NULL, NULL, NULL, false};
 	struct sw_violations_stats s;
 	bool eve_stdout = c->eve != NULL && strcmp(c->eve, "-") == 0;
 	int rc = judge_captures(c, in, &r);
@@ -384,8 +396,9 @@ static int run(const struct check_cli *c, const struct policy_inputs *in)
 	}
 	if (!eve_stdout && report(c, r.vt) != 0)
 		rc = 2;
-	if (c->eve != NULL && write_eve(c, r.vt) != 0)
+	if (r.eve != NULL && write_eve(c, r.eve, r.vt) != 0)
 		rc = 2;
+	r.eve = NULL; /* closed by write_eve */
 	if (!c->quiet)
 		print_summary(r.cap, r.vt);
 	if (rc == 0 && (s.violations > 0 || s.overflow_flows > 0))

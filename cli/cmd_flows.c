@@ -2,6 +2,7 @@
  * cmd_flows.c - `segwatch flows`: capture files or live interfaces to flow
  * records (JSON Lines or CSV), with statistics at exit.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -154,7 +155,10 @@ static int run(const struct flows_cli *c, FILE *out)
 	if (cap == NULL) {
 		cli_print_err(&err);
 		status = 2;
-	} else if (capture_opts_open(&c->cap, cap) != SW_OK) {
+	} else if (capture_opts_open(&c->cap, cap) != SW_OK ||
+	           capture_opts_drop_privileges(&c->cap) != SW_OK) {
+		/* out (-o FILE) was opened by cmd_flows before: nothing that is
+		 * opened after the drop needs root */
 		status = 2;
 	} else {
 		enum sw_status st = sw_capture_run(cap, &segwatch_stop, cli_warn, NULL, &err);
@@ -185,7 +189,7 @@ int cmd_flows(int argc, char **argv)
 	if (c.output != NULL && strcmp(c.output, "-") != 0) {
 		out = fopen(c.output, "w");
 		if (out == NULL) {
-			perror(c.output);
+			fprintf(stderr, "segwatch: cannot write %s: %s\n", c.output, strerror(errno));
 			return 2;
 		}
 	}
@@ -193,7 +197,7 @@ int cmd_flows(int argc, char **argv)
 	setvbuf(out, buf, _IOFBF, sizeof(buf));
 	r = run(&c, out);
 	if (out != stdout && fclose(out) != 0) {
-		perror(c.output);
+		fprintf(stderr, "segwatch: writing %s failed: %s\n", c.output, strerror(errno));
 		r = 1;
 	}
 	return r;

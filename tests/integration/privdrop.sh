@@ -1,0 +1,141 @@
+#!/bin/sh
+# Least privilege: started as root, `segwatch flows -i lo` opens its
+# capture and its output, then runs as nobody with no capabilities
+# (read from /proc/PID/status of the running process) and still captures
+# loopback traffic; `check --eve FILE` still writes its events; --user root
+# keeps root; an unknown user, or --user without root, is a one-line
+# error with exit status 2. The root-only checks are skipped otherwise.
+#
+# LeakSanitizer still works after the drop here (a non-dumpable process
+# may read its own /proc/self/maps), so the run-integration.sh
+# ASAN_OPTIONS are kept unchanged.
+. "$(dirname "$0")/lib.sh"
+
+# one_line_error NAME EXPECTED_TEXT: exit 2, one line on stderr holding the text
+one_line_error() {
+	if [ "$RC" -eq 2 ] && [ "$(wc -l <"$TMPD/err")" -eq 1 ] && has "$TMPD/err" "$2" &&
+		! sanitizer_report "$TMPD/err"; then
+		ok "$1"
+	else
+		not_ok "$1" "exit $RC: $(cat "$TMPD/err")"
+	fi
+}
+
+# Without root: --user naming another user is refused before anything opens.
+if [ "$(id -u)" -ne 0 ]; then
+	run flows -r /dev/null --user root
+	one_line_error "not root: --user refused" "--user needs root"
+	skip privdrop "not root: the drop itself needs root"
+	finish
+fi
+if ! command -v setpriv >/dev/null; then
+	skip "not root" "setpriv not installed"
+else
+	setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+		"$SEGWATCH" flows -i lo --user root >"$TMPD/out" 2>"$TMPD/err"
+	RC=$?
+	one_line_error "not root: --user refused" "--user needs root"
+fi
+
+run flows -i lo --user segwatch-nosuchuser
+one_line_error "unknown user: one line, exit 2" "no such user 'segwatch-nosuchuser'"
+
+NOBODY_UID=$(id -u nobody)
+NOBODY_GID=$(id -g nobody)
+PORT=$((20000 + $$ % 20000))
+ZERO=0000000000000000
+
+# The output file lives in a directory only root may enter: it can only
+# be written because it is opened before the drop.
+mkdir -m 700 "$TMPD/rootonly"
+: >"$TMPD/live.err"
+"$SEGWATCH" flows -i lo -f "udp port $PORT" -o "$TMPD/rootonly/flows.jsonl" --user nobody \
+	2>"$TMPD/live.err" &
+SW=$!
+for i in $(seq 50); do
+	grep -q capturing "$TMPD/live.err" && break
+	sleep 0.1
+done
+# the drop follows the "capturing" line; wait until the uid changed
+for i in $(seq 50); do
+	grep -qE "^Uid:[[:space:]]+$NOBODY_UID[[:space:]]" /proc/$SW/status 2>/dev/null && break
+	sleep 0.1
+done
+cp /proc/$SW/status "$TMPD/status" 2>/dev/null
+field() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$TMPD/status"; }
+
+ids="$(field Uid) / $(field Gid)"
+want="$NOBODY_UID $NOBODY_UID $NOBODY_UID $NOBODY_UID / $NOBODY_GID $NOBODY_GID $NOBODY_GID $NOBODY_GID"
+[ "$ids" = "$want" ] && ok "running process: Uid and Gid all nobody's" || not_ok ids "got '$ids'"
+groups=$(field Groups)
+[ -z "$groups" ] && ok "running process: no supplementary groups" || not_ok groups "got '$groups'"
+caps="$(field CapEff) $(field CapPrm) $(field CapInh) $(field CapAmb)"
+[ "$caps" = "$ZERO $ZERO $ZERO $ZERO" ] && ok "running process: no capabilities" ||
+	not_ok caps "CapEff CapPrm CapInh CapAmb = $caps"
+bnd=$(field CapBnd)
+[ "$bnd" = "$ZERO" ] && ok "running process: empty bounding set" ||
+	skip bounding "CapBnd $bnd (no CAP_SETPCAP to drop it?)"
+[ "$(field NoNewPrivs)" = 1 ] && ok "running process: NoNewPrivs 1" ||
+	not_ok nnp "NoNewPrivs '$(field NoNewPrivs)'"
+
+# traffic after the drop is still captured
+python3 - "$PORT" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.bind(("127.0.0.1", port))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+for i in range(5):
+    u.sendto(b"after the drop", ("127.0.0.1", port)); r.recvfrom(100)
+PY
+sleep 0.5
+kill -INT $SW
+wait $SW; rc=$?
+if [ $rc -ne 0 ] || sanitizer_report "$TMPD/live.err"; then
+	not_ok "exit after the drop" "exit $rc: $(head -20 "$TMPD/live.err")"
+else
+	ok "exits cleanly on SIGINT as nobody (no sanitizer report)"
+fi
+udp=$(grep '"proto":"udp"' "$TMPD/rootonly/flows.jsonl" 2>/dev/null)
+case "$udp" in
+*"\"dst_port\":$PORT"*'"src_pkts":5'*) ok "traffic sent after the drop is captured" ;;
+*) not_ok "capture after the drop" "got: $udp" ;;
+esac
+
+# --user root keeps root, as asked
+: >"$TMPD/root.err"
+"$SEGWATCH" flows -i lo -o /dev/null -q --user root 2>"$TMPD/root.err" &
+SW=$!
+for i in $(seq 50); do
+	grep -q capturing "$TMPD/root.err" && break
+	sleep 0.1
+done
+sleep 0.2
+cp /proc/$SW/status "$TMPD/status" 2>/dev/null
+kill -INT $SW
+wait $SW; rc=$?
+uid=$(field Uid)
+eff=$(field CapEff)
+if [ $rc -eq 0 ] && [ "$uid" = "0 0 0 0" ] && [ "$eff" != "$ZERO" ]; then
+	ok "--user root keeps root"
+else
+	not_ok "--user root" "exit $rc, Uid '$uid', CapEff $eff"
+fi
+
+# check: the inventory and policies are read before the drop and --eve
+# FILE is opened before it (in the root-only directory); the report and
+# the events are still written
+E=examples
+if [ -f $E/three-tier.pcap ] && [ -f $E/inventory.yaml ] && [ -f $E/policies.yaml ]; then
+	run check -r $E/three-tier.pcap --inventory $E/inventory.yaml -p $E/policies.yaml \
+		--eve "$TMPD/rootonly/eve.jsonl" --user nobody
+	# the example holds violations: exit 1, one event per violation
+	if [ "$RC" -eq 1 ] && ! sanitizer_report "$TMPD/err" && [ -s "$TMPD/out" ] &&
+		[ -s "$TMPD/rootonly/eve.jsonl" ]; then
+		ok "check as nobody: report written, EVE file opened before the drop"
+	else
+		not_ok "check as nobody" "exit $RC: $(head -5 "$TMPD/err")"
+	fi
+else
+	skip "check as nobody" "no example capture"
+fi
+finish
