@@ -47,6 +47,11 @@ $(ASAN)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(CPPFLAGS) $(WARN) -O1 -g $(SAN) -MMD -MP -c -o $@ $<
 
+# The database schema (schema/*.sql) is built into the binary.
+build/gen/schema_sql.h: schema/embed.sh $(sort $(wildcard schema/*.sql))
+	sh schema/embed.sh $@ $(sort $(wildcard schema/*.sql))
+$(REL)/analyzer/store.o $(ASAN)/analyzer/store.o: build/gen/schema_sql.h
+
 # The sanitized binary the integration tests run.
 $(ASAN)/segwatch: $(ASAN_OBJ) $(CLI_SRC:%.c=$(ASAN)/%.o)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)

@@ -1,0 +1,52 @@
+/*
+ * store_int.h - what the store's files (store.c: connection and migrations,
+ * store_write.c: writes, store_read.c: queries) share: the handle and its
+ * cache of prepared statements.
+ */
+#ifndef SEGWATCH_STORE_INT_H
+#define SEGWATCH_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "segwatch/store.h"
+
+/* Statements prepared once per handle, on first use. */
+enum store_stmt {
+	STMT_INSERT_FLOW,
+	STMT_UPSERT_VIOLATION,
+	STMT_UPSERT_NAMESPACE,
+	STMT_UPSERT_ENDPOINT,
+	STMT_UPSERT_POLICY,
+	STMT_COUNT
+};
+
+struct sw_store {
+	sqlite3 *db;
+	char *path;
+	bool read_only;
+	bool in_batch;
+	int version;
+	int64_t run_id;          /* current run, 0 when none */
+	sqlite3_stmt *stmt[STMT_COUNT];
+};
+
+/* The SQL of each cached statement (store_write.c). */
+extern const char *const sw_store_stmt_sql[STMT_COUNT];
+
+/* The cached statement, prepared on first use, reset and unbound; NULL
+ * with err set on failure. */
+sqlite3_stmt *sw_store_stmt(struct sw_store *st, enum store_stmt which, struct sw_err *err);
+
+/* Records SQLite's last error on st->db as a one-line error about the
+ * database file: what failed (doing) and what to do about it. Returns
+ * the status. */
+enum sw_status sw_store_fail(struct sw_store *st, struct sw_err *err, const char *doing);
+
+/* Runs one SQL text without values (BEGIN, COMMIT, ...). */
+enum sw_status sw_store_exec(struct sw_store *st, const char *sql, const char *doing,
+                             struct sw_err *err);
+
+/* The wall clock in nanoseconds. */
+uint64_t sw_store_now_ns(void);
+
+#endif

@@ -1,0 +1,612 @@
+/*
+ * store_write.c - the store's writes: ended flows, violation upserts, the
+ * inventory and policies, flow retention and violation triage, all with
+ * cached prepared statements and bound values.
+ */
+#include "store_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "segwatch/addr.h"
+#include "segwatch/proto.h"
+
+/* Flows deleted per transaction when pruning, so the writer never waits
+ * long behind retention. */
+#define PRUNE_CHUNK 10000
+
+const char *const sw_store_stmt_sql[STMT_COUNT] = {
+	[STMT_INSERT_FLOW] =
+	"INSERT INTO flows (run_id, flow_id, src, dst, src_endpoint, dst_endpoint,"
+	" src_ns, dst_ns, src_ip, dst_ip, sport, dport, proto, vlan, vlan_inner,"
+	" first_ns, last_ns, src_pkts, src_bytes, dst_pkts, dst_bytes, tcp_state,"
+	" end_reason, verdict, reason, violation_id, fw_verdict, fw_prefix)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
+	[STMT_UPSERT_VIOLATION] =
+	"INSERT INTO violations (src, dst, proto, port, reason, src_endpoint,"
+	" dst_endpoint, src_ns, dst_ns, src_ip, dst_ip, first_seen_ns, last_seen_ns,"
+	" flows, src_pkts, src_bytes, dst_pkts, dst_bytes, fw_verdict, fw_prefix,"
+	" sample_run_id, sample_flow_ids, summary, explanation)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+	" ON CONFLICT (src, dst, proto, port, reason) DO UPDATE SET"
+	" first_seen_ns = min(first_seen_ns, excluded.first_seen_ns),"
+	" last_seen_ns = max(last_seen_ns, excluded.last_seen_ns),"
+	" flows = prior_flows + excluded.flows,"
+	" src_pkts = prior_src_pkts + excluded.src_pkts,"
+	" src_bytes = prior_src_bytes + excluded.src_bytes,"
+	" dst_pkts = prior_dst_pkts + excluded.dst_pkts,"
+	" dst_bytes = prior_dst_bytes + excluded.dst_bytes,"
+	" fw_verdict = coalesce(excluded.fw_verdict, fw_verdict),"
+	" fw_prefix = CASE WHEN excluded.fw_verdict IS NULL THEN fw_prefix"
+	"             ELSE excluded.fw_prefix END,"
+	" sample_run_id = CASE WHEN prior_flows > 0 THEN sample_run_id"
+	"                 ELSE excluded.sample_run_id END,"
+	" sample_flow_ids = CASE WHEN prior_flows > 0 THEN sample_flow_ids"
+	"                   ELSE excluded.sample_flow_ids END,"
+	" summary = excluded.summary,"
+	" explanation = coalesce(excluded.explanation, explanation)"
+	" RETURNING id",
+	[STMT_UPSERT_NAMESPACE] =
+	"INSERT INTO namespaces (name, labels, loaded_ns) VALUES (?1, ?2, ?3)"
+	" ON CONFLICT (name) DO UPDATE SET labels = excluded.labels,"
+	" loaded_ns = excluded.loaded_ns",
+	[STMT_UPSERT_ENDPOINT] =
+	"INSERT INTO endpoints (id, ns, name, kind, labels, addresses, ports, file,"
+	" line, loaded_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+	" ON CONFLICT (id) DO UPDATE SET ns = excluded.ns, name = excluded.name,"
+	" kind = excluded.kind, labels = excluded.labels,"
+	" addresses = excluded.addresses, ports = excluded.ports,"
+	" file = excluded.file, line = excluded.line, loaded_ns = excluded.loaded_ns",
+	[STMT_UPSERT_POLICY] =
+	"INSERT INTO policies (ns, name, origin, file, line, content_hash, loaded_ns,"
+	" changed_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)"
+	" ON CONFLICT (ns, name) DO UPDATE SET origin = excluded.origin,"
+	" file = excluded.file, line = excluded.line,"
+	" changed_ns = CASE WHEN content_hash = excluded.content_hash THEN changed_ns"
+	"              ELSE excluded.loaded_ns END,"
+	" content_hash = excluded.content_hash, loaded_ns = excluded.loaded_ns",
+};
+
+/* ---- helpers ---- */
+
+/* Resets s and drops its bindings, so no borrowed pointer outlives the call. */
+static void stmt_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/* Steps a write statement to its end; SQLITE_DONE or the error code. */
+static int step_done(sqlite3_stmt *s)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		;
+	return rc;
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *text)
+{
+	if (text != NULL)
+		sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* The namespace of an endpoint id "ns/name", bound; NULL when id is. */
+static void bind_ns_of(sqlite3_stmt *s, int i, const char *id)
+{
+	const char *slash = id ? strchr(id, '/') : NULL;
+
+	if (slash != NULL)
+		sqlite3_bind_text(s, i, id, (int)(slash - id), SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+static void bind_u64(sqlite3_stmt *s, int i, uint64_t v)
+{
+	sqlite3_bind_int64(s, i, (sqlite3_int64)v);
+}
+
+/* Runs a multi-statement write in the open batch, or in a transaction of
+ * its own when none is open: *own tells the caller to end it. */
+static enum sw_status auto_begin(struct sw_store *st, bool *own, struct sw_err *err)
+{
+	*own = !st->in_batch;
+	return *own ? sw_store_begin_batch(st, err) : SW_OK;
+}
+
+static enum sw_status auto_end(struct sw_store *st, bool own, enum sw_status status,
+                               struct sw_err *err)
+{
+	if (!own)
+		return status;
+	if (status != SW_OK) {
+		sw_store_rollback_batch(st);
+		return status;
+	}
+	return sw_store_commit_batch(st, err);
+}
+
+static enum sw_status need_writable(struct sw_store *st, struct sw_err *err)
+{
+	if (st->read_only)
+		return sw_err_set(err, SW_ERR_INVALID, st->path, 0, 0,
+		                  "the database was opened read-only");
+	return SW_OK;
+}
+
+/* A new reference to j's compact text (caller frees), NULL when out of
+ * memory; j is released. */
+static char *json_text(json_t *j)
+{
+	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	json_decref(j);
+	return text;
+}
+
+/* ---- flows ---- */
+
+static void bind_flow(sqlite3_stmt *s, const struct sw_store *st,
+                      const struct sw_store_flow *sf, char *sb, char *db)
+{
+	const struct sw_flow *f = sf->flow;
+	bool denied = sf->reason == SW_REASON_DENIED_INGRESS ||
+	              sf->reason == SW_REASON_DENIED_EGRESS || sf->reason == SW_REASON_DENIED_BOTH;
+
+	sw_addr_format(&f->src, sb, SW_ADDR_STRLEN);
+	sw_addr_format(&f->dst, db, SW_ADDR_STRLEN);
+	if (st->run_id != 0)
+		sqlite3_bind_int64(s, 1, st->run_id);
+	bind_u64(s, 2, f->id);
+	sqlite3_bind_text(s, 3, sf->src_id ? sf->src_id : sb, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, sf->dst_id ? sf->dst_id : db, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 5, sf->src_id);
+	bind_text_or_null(s, 6, sf->dst_id);
+	bind_ns_of(s, 7, sf->src_id);
+	bind_ns_of(s, 8, sf->dst_id);
+	sqlite3_bind_text(s, 9, sb, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, db, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 11, f->sport);
+	sqlite3_bind_int(s, 12, f->dport);
+	sqlite3_bind_int(s, 13, f->proto);
+	if (f->n_vlan > 0)
+		sqlite3_bind_int(s, 14, f->vlan[0]);
+	if (f->n_vlan > 1)
+		sqlite3_bind_int(s, 15, f->vlan[1]);
+	bind_u64(s, 16, f->first_ns);
+	bind_u64(s, 17, f->last_ns);
+	bind_u64(s, 18, f->dir[0].pkts);
+	bind_u64(s, 19, f->dir[0].bytes);
+	bind_u64(s, 20, f->dir[1].pkts);
+	bind_u64(s, 21, f->dir[1].bytes);
+	if (f->proto == SW_PROTO_TCP)
+		sqlite3_bind_text(s, 22, sw_tcp_state_name(f->tcp_state), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 23, sw_flow_end_name(sf->end), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 24, denied ? "denied" : "allowed", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 25, sw_reason_name(sf->reason), -1, SQLITE_STATIC);
+	if (sf->violation_id > 0)
+		sqlite3_bind_int64(s, 26, sf->violation_id);
+	if (f->fw.verdict != SW_FW_NONE) {
+		sqlite3_bind_text(s, 27, sw_fw_verdict_name(f->fw.verdict), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 28, f->fw.prefix, (int)strnlen(f->fw.prefix, SW_FW_PREFIX_MAX),
+		                  SQLITE_STATIC);
+	}
+}
+
+enum sw_status sw_store_put_flow(struct sw_store *st, const struct sw_store_flow *sf,
+                                 struct sw_err *err)
+{
+	char sb[SW_ADDR_STRLEN], db[SW_ADDR_STRLEN];
+	sqlite3_stmt *s;
+	int rc;
+
+	if (need_writable(st, err) != SW_OK)
+		return SW_ERR_INVALID;
+	s = sw_store_stmt(st, STMT_INSERT_FLOW, err);
+	if (s == NULL)
+		return err ? err->status : SW_ERR_IO;
+	bind_flow(s, st, sf, sb, db);
+	rc = step_done(s);
+	if (rc != SQLITE_DONE) {
+		enum sw_status status = sw_store_fail(st, err, "store a flow");
+		stmt_done(s);
+		return status;
+	}
+	stmt_done(s);
+	return SW_OK;
+}
+
+/* ---- violations ---- */
+
+/* "[1,2,3]": the sample flow ids. */
+static void samples_json(const struct sw_violation *v, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	o += (size_t)snprintf(buf, len, "[");
+	for (size_t i = 0; i < v->n_samples && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%llu", i ? "," : "",
+		                      (unsigned long long)v->samples[i].flow_id);
+	if (o < len)
+		snprintf(buf + o, len - o, "]");
+}
+
+static void bind_violation(sqlite3_stmt *s, const struct sw_store *st,
+                           const struct sw_violation *v, char bufs[4][SW_ADDR_STRLEN],
+                           char *samples, size_t samples_len, const char *expl)
+{
+	sqlite3_bind_text(s, 1, sw_violation_identity(v, false, bufs[0], SW_ADDR_STRLEN), -1,
+	                  SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, sw_violation_identity(v, true, bufs[1], SW_ADDR_STRLEN), -1,
+	                  SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, v->proto);
+	sqlite3_bind_int(s, 4, v->port);
+	sqlite3_bind_text(s, 5, sw_reason_name(v->reason), -1, SQLITE_STATIC);
+	bind_text_or_null(s, 6, v->src_id);
+	bind_text_or_null(s, 7, v->dst_id);
+	bind_ns_of(s, 8, v->src_id);
+	bind_ns_of(s, 9, v->dst_id);
+	sqlite3_bind_text(s, 10, sw_addr_format(&v->src_addr, bufs[2], SW_ADDR_STRLEN), -1,
+	                  SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, sw_addr_format(&v->dst_addr, bufs[3], SW_ADDR_STRLEN), -1,
+	                  SQLITE_STATIC);
+	bind_u64(s, 12, v->first_ns);
+	bind_u64(s, 13, v->last_ns);
+	bind_u64(s, 14, v->flows);
+	bind_u64(s, 15, v->pkts[0]);
+	bind_u64(s, 16, v->bytes[0]);
+	bind_u64(s, 17, v->pkts[1]);
+	bind_u64(s, 18, v->bytes[1]);
+	if (v->fw_verdict != SW_FW_NONE) {
+		sqlite3_bind_text(s, 19, sw_fw_verdict_name(v->fw_verdict), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 20, v->fw_prefix, -1, SQLITE_STATIC);
+	}
+	if (st->run_id != 0)
+		sqlite3_bind_int64(s, 21, st->run_id);
+	samples_json(v, samples, samples_len);
+	sqlite3_bind_text(s, 22, samples, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 23, v->summary ? v->summary : "", -1, SQLITE_STATIC);
+	bind_text_or_null(s, 24, expl);
+}
+
+enum sw_status sw_store_upsert_violation(struct sw_store *st, const struct sw_violation *v,
+                                         int64_t *row_id, struct sw_err *err)
+{
+	char bufs[4][SW_ADDR_STRLEN], samples[SW_VIOLATION_SAMPLES * 21 + 3];
+	char *expl = NULL;
+	sqlite3_stmt *s;
+	enum sw_status status = SW_OK;
+	int rc;
+
+	if (need_writable(st, err) != SW_OK)
+		return SW_ERR_INVALID;
+	if (v->explanation != NULL &&
+	    (expl = json_text(sw_explanation_json(v->explanation))) == NULL)
+		return sw_err_set(err, SW_ERR_NOMEM, st->path, 0, 0, "out of memory");
+	s = sw_store_stmt(st, STMT_UPSERT_VIOLATION, err);
+	if (s == NULL) {
+		free(expl);
+		return err ? err->status : SW_ERR_IO;
+	}
+	bind_violation(s, st, v, bufs, samples, sizeof(samples), expl);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (row_id != NULL)
+			*row_id = sqlite3_column_int64(s, 0);
+		rc = step_done(s);
+	}
+	if (rc != SQLITE_DONE)
+		status = sw_store_fail(st, err, "store a violation");
+	stmt_done(s);
+	free(expl);
+	return status;
+}
+
+/* ---- inventory and policies ---- */
+
+static char *labels_json(const struct sw_labels *l)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o != NULL && i < l->n; i++)
+		if (json_object_set_new(o, l->items[i].key, json_string(l->items[i].value)) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	return json_text(o);
+}
+
+static char *addresses_json(const struct sw_endpoint *ep)
+{
+	char buf[SW_PREFIX_STRLEN];
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < ep->n_prefixes; i++)
+		if (json_array_append_new(a, json_string(sw_prefix_format(&ep->prefixes[i], buf,
+		                                                           sizeof(buf)))) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return json_text(a);
+}
+
+static char *ports_json(const struct sw_endpoint *ep)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < ep->n_ports; i++) {
+		const struct sw_named_port *p = &ep->ports[i];
+		const char *proto = sw_proto_name(p->proto);
+		if (json_array_append_new(a, json_pack("{s:s?, s:s?, s:i}", "name", p->name,
+		                                       "proto", proto, "port", (int)p->port)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return json_text(a);
+}
+
+static enum sw_status put_namespace(struct sw_store *st, const struct sw_namespace *ns,
+                                    uint64_t loaded_ns, struct sw_err *err)
+{
+	char *labels = labels_json(&ns->labels);
+	sqlite3_stmt *s;
+	enum sw_status status = SW_OK;
+
+	if (labels == NULL)
+		return sw_err_set(err, SW_ERR_NOMEM, st->path, 0, 0, "out of memory");
+	s = sw_store_stmt(st, STMT_UPSERT_NAMESPACE, err);
+	if (s == NULL) {
+		free(labels);
+		return err ? err->status : SW_ERR_IO;
+	}
+	sqlite3_bind_text(s, 1, ns->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, labels, -1, SQLITE_STATIC);
+	bind_u64(s, 3, loaded_ns);
+	if (step_done(s) != SQLITE_DONE)
+		status = sw_store_fail(st, err, "store a namespace");
+	stmt_done(s);
+	free(labels);
+	return status;
+}
+
+static enum sw_status put_endpoint(struct sw_store *st, const struct sw_endpoint *ep,
+                                   uint64_t loaded_ns, struct sw_err *err)
+{
+	char *labels = labels_json(&ep->labels), *addrs = addresses_json(ep);
+	char *ports = ports_json(ep);
+	sqlite3_stmt *s = NULL;
+	enum sw_status status = SW_OK;
+
+	if (labels == NULL || addrs == NULL || ports == NULL)
+		status = sw_err_set(err, SW_ERR_NOMEM, st->path, 0, 0, "out of memory");
+	else if ((s = sw_store_stmt(st, STMT_UPSERT_ENDPOINT, err)) == NULL)
+		status = err ? err->status : SW_ERR_IO;
+	if (s != NULL) {
+		sqlite3_bind_text(s, 1, ep->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, ep->ns, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, ep->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, ep->kind ? ep->kind : "host", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 5, labels, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 6, addrs, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 7, ports, -1, SQLITE_STATIC);
+		bind_text_or_null(s, 8, ep->file);
+		if (ep->line > 0)
+			sqlite3_bind_int64(s, 9, ep->line);
+		bind_u64(s, 10, loaded_ns);
+		if (step_done(s) != SQLITE_DONE)
+			status = sw_store_fail(st, err, "store an endpoint");
+		stmt_done(s);
+	}
+	free(labels);
+	free(addrs);
+	free(ports);
+	return status;
+}
+
+enum sw_status sw_store_put_inventory(struct sw_store *st, const struct sw_inventory *inv,
+                                      uint64_t loaded_ns, struct sw_err *err)
+{
+	enum sw_status status;
+	bool own;
+
+	if (need_writable(st, err) != SW_OK)
+		return SW_ERR_INVALID;
+	status = auto_begin(st, &own, err);
+	if (status != SW_OK)
+		return status;
+	for (size_t i = 0; status == SW_OK && i < sw_inventory_n_namespaces(inv); i++)
+		status = put_namespace(st, sw_inventory_namespace(inv, i), loaded_ns, err);
+	for (size_t i = 0; status == SW_OK && i < sw_inventory_n_endpoints(inv); i++)
+		status = put_endpoint(st, sw_inventory_endpoint(inv, i), loaded_ns, err);
+	return auto_end(st, own, status, err);
+}
+
+static enum sw_status put_policy(struct sw_store *st, const struct sw_netpol *p,
+                                 uint64_t loaded_ns, struct sw_err *err)
+{
+	sqlite3_stmt *s = sw_store_stmt(st, STMT_UPSERT_POLICY, err);
+	enum sw_status status = SW_OK;
+
+	if (s == NULL)
+		return err ? err->status : SW_ERR_IO;
+	sqlite3_bind_text(s, 1, p->ns ? p->ns : "default", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, p->name ? p->name : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, p->origin ? p->origin : "k8s", -1, SQLITE_STATIC);
+	bind_text_or_null(s, 4, p->file);
+	if (p->line > 0)
+		sqlite3_bind_int64(s, 5, p->line);
+	sqlite3_bind_text(s, 6, p->content_hash ? p->content_hash : "", -1, SQLITE_STATIC);
+	bind_u64(s, 7, loaded_ns);
+	if (step_done(s) != SQLITE_DONE)
+		status = sw_store_fail(st, err, "store a policy");
+	stmt_done(s);
+	return status;
+}
+
+enum sw_status sw_store_put_policies(struct sw_store *st, const struct sw_policy_set *set,
+                                     uint64_t loaded_ns, struct sw_err *err)
+{
+	enum sw_status status;
+	bool own;
+
+	if (need_writable(st, err) != SW_OK)
+		return SW_ERR_INVALID;
+	status = auto_begin(st, &own, err);
+	if (status != SW_OK)
+		return status;
+	for (size_t i = 0; status == SW_OK && i < sw_policy_set_count(set); i++)
+		status = put_policy(st, sw_policy_set_get(set, i), loaded_ns, err);
+	return auto_end(st, own, status, err);
+}
+
+/* ---- retention ---- */
+
+enum sw_status sw_store_prune_flows(struct sw_store *st, uint64_t older_than_ns,
+                                    uint64_t *deleted, struct sw_err *err)
+{
+	sqlite3_stmt *s;
+	uint64_t total = 0;
+	int rc, n;
+
+	if (need_writable(st, err) != SW_OK)
+		return SW_ERR_INVALID;
+	if (st->in_batch)
+		return sw_err_set(err, SW_ERR_INVALID, st->path, 0, 0,
+		                  "flows cannot be pruned inside a batch");
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM flows WHERE id IN (SELECT id FROM flows"
+	                       " WHERE last_ns < ?1 LIMIT ?2)", -1, &s, NULL) != SQLITE_OK)
+		return sw_store_fail(st, err, "prune flows");
+	bind_u64(s, 1, older_than_ns);
+	sqlite3_bind_int(s, 2, PRUNE_CHUNK);
+	do {
+		rc = step_done(s);
+		n = sqlite3_changes(st->db);
+		sqlite3_reset(s);
+		if (rc == SQLITE_DONE)
+			total += (uint64_t)n;
+	} while (rc == SQLITE_DONE && n == PRUNE_CHUNK);
+	if (rc != SQLITE_DONE) {
+		enum sw_status status = sw_store_fail(st, err, "prune flows");
+		sqlite3_finalize(s);
+		return status;
+	}
+	sqlite3_finalize(s);
+	if (deleted != NULL)
+		*deleted = total;
+	return SW_OK;
+}
+
+/* ---- triage ---- */
+
+static const char *const triage_names[SW_TRIAGE_COUNT] = {
+	[SW_TRIAGE_OPEN] = "open",
+	[SW_TRIAGE_ACKNOWLEDGED] = "acknowledged",
+	[SW_TRIAGE_RESOLVED] = "resolved",
+};
+
+const char *sw_triage_name(enum sw_triage t)
+{
+	return (unsigned)t < SW_TRIAGE_COUNT ? triage_names[t] : NULL;
+}
+
+enum sw_status sw_triage_parse(const char *name, enum sw_triage *out)
+{
+	for (unsigned i = 0; i < SW_TRIAGE_COUNT; i++)
+		if (strcmp(name, triage_names[i]) == 0) {
+			*out = (enum sw_triage)i;
+			return SW_OK;
+		}
+	return SW_ERR_NOTFOUND;
+}
+
+/* The current state of violation id into *cur. */
+static enum sw_status triage_current(struct sw_store *st, int64_t id, enum sw_triage *cur,
+                                     struct sw_err *err)
+{
+	sqlite3_stmt *s;
+	enum sw_status status = SW_OK;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT state FROM violations WHERE id = ?1", -1, &s,
+	                       NULL) != SQLITE_OK)
+		return sw_store_fail(st, err, "read a violation");
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *name = sqlite3_column_text(s, 0);
+		if (name == NULL || sw_triage_parse((const char *)name, cur) != SW_OK)
+			status = sw_err_set(err, SW_ERR_PARSE, st->path, 0, 0,
+			                    "violation %lld has an unknown state", (long long)id);
+	} else if (rc == SQLITE_DONE) {
+		status = sw_err_set(err, SW_ERR_NOTFOUND, st->path, 0, 0,
+		                    "no violation with id %lld", (long long)id);
+	} else {
+		status = sw_store_fail(st, err, "read a violation");
+	}
+	sqlite3_finalize(s);
+	return status;
+}
+
+static enum sw_status triage_write(struct sw_store *st, int64_t id, enum sw_triage state,
+                                   const char *who, uint64_t now_ns, struct sw_err *err)
+{
+	static const char sql[] =
+		"UPDATE violations SET state = ?2, state_changed_ns = ?3,"
+		" acknowledged_ns = CASE WHEN ?2 = 'acknowledged' THEN ?3 ELSE acknowledged_ns END,"
+		" acknowledged_by = CASE WHEN ?2 = 'acknowledged' THEN ?4 ELSE acknowledged_by END,"
+		" resolved_ns = CASE ?2 WHEN 'resolved' THEN ?3 WHEN 'open' THEN NULL"
+		"               ELSE resolved_ns END,"
+		" resolved_by = CASE ?2 WHEN 'resolved' THEN ?4 WHEN 'open' THEN NULL"
+		"               ELSE resolved_by END"
+		" WHERE id = ?1";
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return sw_store_fail(st, err, "change a violation's state");
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, sw_triage_name(state), -1, SQLITE_STATIC);
+	bind_u64(s, 3, now_ns);
+	bind_text_or_null(s, 4, who);
+	rc = step_done(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return sw_store_fail(st, err, "change a violation's state");
+	return SW_OK;
+}
+
+enum sw_status sw_store_set_violation_state(struct sw_store *st, int64_t id,
+                                            enum sw_triage state, const char *who,
+                                            uint64_t now_ns, struct sw_err *err)
+{
+	enum sw_triage cur;
+	enum sw_status status;
+	bool own;
+
+	if (need_writable(st, err) != SW_OK)
+		return SW_ERR_INVALID;
+	if (sw_triage_name(state) == NULL)
+		return sw_err_set(err, SW_ERR_INVALID, NULL, 0, 0,
+		                  "%d is not a triage state (open, acknowledged, resolved)",
+		                  (int)state);
+	status = auto_begin(st, &own, err);
+	if (status != SW_OK)
+		return status;
+	status = triage_current(st, id, &cur, err);
+	if (status == SW_OK && cur == SW_TRIAGE_RESOLVED && state == SW_TRIAGE_ACKNOWLEDGED)
+		status = sw_err_set(err, SW_ERR_INVALID, NULL, 0, 0,
+		                    "violation %lld is resolved: reopen it before acknowledging it",
+		                    (long long)id);
+	if (status == SW_OK && cur != state)
+		status = triage_write(st, id, state, who, now_ns, err);
+	return auto_end(st, own, status, err);
+}

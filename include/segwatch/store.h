@@ -1,0 +1,228 @@
+/*
+ * store.h - the SQLite store: runs, the inventory and policies, ended
+ * flows, deduplicated violations (with triage state), and the tables for
+ * baselines and anomalies. `segwatch run` writes it; the web API reads it.
+ *
+ * Schema: schema/NNN_name.sql, built into the binary. sw_store_open()
+ * applies every migration N with PRAGMA user_version < N, each in one
+ * transaction, and refuses a database whose version is newer than the
+ * binary knows.
+ *
+ * Connection settings: WAL journal (readers never block the writer), foreign
+ * keys on, synchronous=NORMAL: in WAL mode a commit then survives the
+ * process dying at any point (SIGKILL, crash: the committed pages are in the
+ * WAL, which the next open replays) and the file is never corrupted; only
+ * an OS crash or power loss may lose the last commits, and fsync happens at
+ * checkpoints rather than at every commit, which the batched writer needs.
+ *
+ * Writes go in batches: sw_store_begin_batch(), any number of put/upsert
+ * calls, sw_store_commit_batch() (or sw_store_rollback_batch()). Every
+ * statement is prepared once and cached in the handle; values are always
+ * bound, never pasted into SQL. Put/upsert calls outside a batch run in a
+ * transaction of their own.
+ *
+ * Times are nanoseconds since the Unix epoch. An identity is the inventory
+ * endpoint id ("ns/name"), or the address text for an external address.
+ *
+ * Threads: a handle is used by one thread at a time. Several handles
+ * (processes or threads) may open the same file: one writer at a time,
+ * readers alongside it.
+ */
+#ifndef SEGWATCH_STORE_H
+#define SEGWATCH_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "segwatch/error.h"
+#include "segwatch/flowtable.h"
+#include "segwatch/inventory.h"
+#include "segwatch/match.h"
+#include "segwatch/netpol.h"
+#include "segwatch/violations.h"
+
+#define SW_STORE_BUSY_TIMEOUT_DEFAULT_MS 5000
+/* SQLite's page cache per handle: the flow indexes are written at random
+ * places, and a small cache makes each insert re-read index pages. */
+#define SW_STORE_CACHE_DEFAULT_MIB 64
+#define SW_STORE_CACHE_MAX_MIB 4096
+
+struct sw_store_config {
+	unsigned busy_timeout_ms; /* wait for another writer's lock; 0: default */
+	unsigned cache_mib;       /* page cache; 0: default; at most the max */
+	bool read_only;           /* no migrations, no writes; the database must
+	                           * exist at the binary's schema version */
+};
+
+struct sw_store;
+
+/* Opens path, creating it when absent (unless read_only), sets the
+ * connection up and migrates it. Borrows cfg (NULL: defaults). Returns NULL
+ * with err set (err->file = path, one line saying what to do):
+ * SW_ERR_IO (cannot create/open/write: permissions, missing directory),
+ * SW_ERR_PARSE (not a SQLite database, or corrupt), SW_ERR_BUSY (locked by
+ * another process), SW_ERR_UNSUPPORTED (schema newer than this binary, or
+ * read_only and older), SW_ERR_INVALID (cfg out of range), SW_ERR_NOMEM. Caller frees with sw_store_close. */
+struct sw_store *sw_store_open(const char *path, const struct sw_store_config *cfg,
+                               struct sw_err *err) SW_WUR;
+
+/* Rolls back an open batch, finalizes every statement and closes. NULL is
+ * a no-op. */
+void sw_store_close(struct sw_store *st);
+
+/* The schema version of the open database, and the newest this binary
+ * knows. */
+int sw_store_schema_version(const struct sw_store *st);
+int sw_store_schema_latest(void);
+
+/* ---- runs ---- */
+
+struct sw_store_run_stats {
+	uint64_t packets;
+	uint64_t drops;
+	uint64_t flows;
+	const char *json;      /* per-source statistics as JSON text, or NULL */
+};
+
+/* Records the start of a run (sources: free text such as "pcap:eth1",
+ * borrowed) and makes it the handle's current run: later flows belong to
+ * it. Folds every violation's counters into its prior_* columns, so that
+ * this run's aggregates (which start from 0) add to earlier runs' totals.
+ * *run_id (may be NULL) gets the run's id. Not inside a batch. */
+enum sw_status sw_store_run_begin(struct sw_store *st, uint64_t started_ns,
+                                  const char *sources, int64_t *run_id,
+                                  struct sw_err *err) SW_WUR;
+/* Records the end of the current run with its statistics (borrowed). */
+enum sw_status sw_store_run_end(struct sw_store *st, uint64_t ended_ns,
+                                const struct sw_store_run_stats *stats,
+                                struct sw_err *err) SW_WUR;
+
+/* ---- batched writes ---- */
+
+enum sw_status sw_store_begin_batch(struct sw_store *st, struct sw_err *err) SW_WUR;
+/* Commits. On failure the batch is rolled back (nothing of it is kept). */
+enum sw_status sw_store_commit_batch(struct sw_store *st, struct sw_err *err) SW_WUR;
+/* Discards the open batch; a no-op without one. */
+void sw_store_rollback_batch(struct sw_store *st);
+
+/* An ended flow and its judgement. Everything is borrowed for the call. */
+struct sw_store_flow {
+	const struct sw_flow *flow;
+	enum sw_flow_end end;
+	const char *src_id;    /* endpoint ids, NULL when external */
+	const char *dst_id;
+	enum sw_reason reason; /* the judgement: denied_* means denied */
+	int64_t violation_id;  /* the store's violation row, 0 when none */
+};
+
+enum sw_status sw_store_put_flow(struct sw_store *st, const struct sw_store_flow *sf,
+                                 struct sw_err *err) SW_WUR;
+
+/* Inserts v's key or updates its row: counters become prior_* + v's
+ * (v holds the current run's aggregate), first/last seen widen, firewall
+ * verdict, summary and explanation are replaced; samples are kept once a
+ * row has them from an earlier run. Triage state is untouched. *row_id (may
+ * be NULL) gets the row's id (stable for the key). Borrows v. */
+enum sw_status sw_store_upsert_violation(struct sw_store *st, const struct sw_violation *v,
+                                         int64_t *row_id, struct sw_err *err) SW_WUR;
+
+/* Upserts every namespace (by name) and endpoint (by id) of inv with
+ * loaded_ns; rows missing from inv are kept. Borrows inv. */
+enum sw_status sw_store_put_inventory(struct sw_store *st, const struct sw_inventory *inv,
+                                      uint64_t loaded_ns, struct sw_err *err) SW_WUR;
+
+/* Upserts every policy of set by (namespace, name); changed_ns moves only
+ * when the content hash changes. Borrows set. */
+enum sw_status sw_store_put_policies(struct sw_store *st, const struct sw_policy_set *set,
+                                     uint64_t loaded_ns, struct sw_err *err) SW_WUR;
+
+/* Retention: deletes flows that ended (last packet) before older_than_ns;
+ * *deleted (may be NULL) gets how many. Not inside a batch. */
+enum sw_status sw_store_prune_flows(struct sw_store *st, uint64_t older_than_ns,
+                                    uint64_t *deleted, struct sw_err *err) SW_WUR;
+
+/* ---- triage ---- */
+
+enum sw_triage { SW_TRIAGE_OPEN = 0, SW_TRIAGE_ACKNOWLEDGED, SW_TRIAGE_RESOLVED };
+#define SW_TRIAGE_COUNT 3
+
+/* "open", "acknowledged", "resolved"; NULL for other values. */
+const char *sw_triage_name(enum sw_triage t);
+/* SW_ERR_NOTFOUND for an unknown name. */
+enum sw_status sw_triage_parse(const char *name, enum sw_triage *out) SW_WUR;
+
+/* Moves violation id to state, recording when (now_ns) and who (borrowed,
+ * may be NULL). Transitions: open -> acknowledged | resolved,
+ * acknowledged -> open | resolved, resolved -> open (reopen); the same
+ * state again is a no-op. Errors: SW_ERR_INVALID (not a state, or
+ * resolved -> acknowledged), SW_ERR_NOTFOUND (no such violation). */
+enum sw_status sw_store_set_violation_state(struct sw_store *st, int64_t id,
+                                            enum sw_triage state, const char *who,
+                                            uint64_t now_ns, struct sw_err *err) SW_WUR;
+
+/* ---- reads ---- */
+
+/* Which violations: every field set narrows (AND). Order: last seen
+ * descending, then id descending. Borrows its strings. */
+struct sw_store_vfilter {
+	uint64_t since_ns;     /* last seen >= since; 0: no bound */
+	uint64_t until_ns;     /* first seen <= until; 0: no bound */
+	const char *src;       /* identity, exact; NULL: any */
+	const char *dst;
+	const char *ns;        /* either side's namespace */
+	bool has_reason;
+	enum sw_reason reason;
+	bool has_state;
+	enum sw_triage state;
+	bool has_proto;
+	uint8_t proto;
+	bool has_port;         /* needs has_proto */
+	uint16_t port;
+	size_t limit;          /* list only; 0: 100; at most 10000 */
+	/* keyset cursor: rows strictly after (cursor_last_ns, cursor_id) in
+	 * the order above; cursor_id 0: from the start */
+	uint64_t cursor_last_ns;
+	int64_t cursor_id;
+};
+
+/* A violation row; strings valid only during the callback. */
+struct sw_store_violation {
+	int64_t id;
+	const char *src, *dst;
+	const char *src_endpoint, *dst_endpoint; /* NULL when external */
+	const char *src_ip, *dst_ip;
+	uint8_t proto;
+	uint16_t port;
+	enum sw_reason reason;
+	uint64_t first_seen_ns, last_seen_ns;
+	uint64_t flows, src_pkts, src_bytes, dst_pkts, dst_bytes;
+	const char *fw_verdict, *fw_prefix;    /* NULL when none */
+	const char *sample_flow_ids;           /* JSON array */
+	const char *summary;
+	const char *explanation;               /* JSON, NULL when unknown */
+	enum sw_triage state;
+	uint64_t state_changed_ns;             /* 0 when never changed */
+	const char *acknowledged_by, *resolved_by; /* NULL when not set */
+};
+
+typedef void (*sw_store_violation_fn)(void *ctx, const struct sw_store_violation *v);
+
+enum sw_status sw_store_count_violations(struct sw_store *st,
+                                         const struct sw_store_vfilter *f,
+                                         uint64_t *count, struct sw_err *err) SW_WUR;
+
+/* Calls fn for each matching row, at most f->limit. *more (may be NULL)
+ * tells whether rows remain after the last one given; the caller's next
+ * cursor is the last row's (last_seen_ns, id). */
+enum sw_status sw_store_list_violations(struct sw_store *st, const struct sw_store_vfilter *f,
+                                        sw_store_violation_fn fn, void *ctx, bool *more,
+                                        struct sw_err *err) SW_WUR;
+
+/* The query plan SQLite chooses for the list query of f (EXPLAIN QUERY
+ * PLAN details, one per line), for diagnostics and tests: a malloc'd
+ * string the caller frees with free(). */
+enum sw_status sw_store_violations_plan(struct sw_store *st, const struct sw_store_vfilter *f,
+                                        char **plan, struct sw_err *err) SW_WUR;
+
+#endif
