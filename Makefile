@@ -30,7 +30,7 @@ ASAN_OBJ := $(LIB_SRC:%.c=$(ASAN)/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
 TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(REL)/tools/%)
 
-.PHONY: all deps test unit integration bench lint clean example
+.PHONY: all deps test unit integration bench lint clean example fuzz fuzz-replay
 # keep test objects between runs
 .SECONDARY:
 
@@ -87,6 +87,14 @@ example: segwatch
 
 lint:
 	@sh tests/lint.sh
+
+# libFuzzer (clang): each target FUZZ_SECONDS (default 60). The replay of
+# corpus and regressions (gcc, ASan/UBSan, a plain main) also runs in
+# `make integration` through tests/integration/fuzz_replay.sh.
+fuzz:
+	@sh tests/fuzz/run.sh
+fuzz-replay:
+	@sh tests/fuzz/run.sh --replay
 
 clean:
 	rm -rf build segwatch

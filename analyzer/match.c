@@ -158,10 +158,13 @@ void mt_named_each(const struct sw_matcher *m, uint32_t cls, uint32_t name_id,
 static bool rule_port_matches(const struct sw_matcher *m, const struct mt_rule *r,
                               uint32_t dst, uint8_t proto, uint16_t port)
 {
-	const struct mt_port *p = m->ports + r->port_off;
+	const struct mt_port *p;
 
 	if (r->all_ports)
 		return true;
+	if (r->n_ports == 0)
+		return false;
+	p = m->ports + r->port_off; /* m->ports is NULL when no rule names a port */
 	for (uint32_t j = 0; j < r->n_ports; j++) {
 		if (p[j].proto != proto)
 			continue;

@@ -61,8 +61,10 @@ static void check_packet(int dlt, const struct sw_packet *p, uint32_t caplen)
 {
 	CHECK(sw_decode_supports_dlt(dlt));
 	CHECK(p->ip_version == 4 || p->ip_version == 6);
-	CHECK((p->ip_version == 4) == sw_addr_is_v4(&p->src));
-	CHECK((p->ip_version == 4) == sw_addr_is_v4(&p->dst));
+	/* IPv4 addresses are always stored v4-mapped; an IPv6 packet may
+	 * carry a v4-mapped address too (::ffff:a.b.c.d on the wire) */
+	if (p->ip_version == 4)
+		CHECK(sw_addr_is_v4(&p->src) && sw_addr_is_v4(&p->dst));
 	CHECK(p->n_vlan <= SW_MAX_VLAN_TAGS);
 	CHECK(p->frag == SW_FRAG_NONE || p->frag == SW_FRAG_FIRST || p->frag == SW_FRAG_LATER);
 	if (p->frag == SW_FRAG_LATER)

@@ -43,8 +43,13 @@ static void fuzz_numbers(const char *s, size_t len)
 		for (size_t i = 0; i < len; i++)
 			CHECK(s[i] >= '0' && s[i] <= '9');
 	}
-	(void)sw_parse_duration(s, &ns);
-	(void)sw_parse_size(s, &sz);
+	/* a bare number is seconds and bytes: both must agree with u64 */
+	int dur_ok = sw_parse_duration(s, &ns) == SW_OK;
+	int size_ok = sw_parse_size(s, &sz) == SW_OK;
+	if (sw_parse_u64(s, len, 0, 1000000, &v) == SW_OK) {
+		CHECK(!dur_ok || ns == v * 1000000000ull);
+		CHECK(!size_ok || sz == v);
+	}
 	if (sw_parse_port_range(s, &lo, &hi) == SW_OK)
 		CHECK(lo <= hi);
 }
