@@ -18,6 +18,7 @@
 
 struct pcap_priv {
 	pcap_t *p;
+	char *iobuf; /* the capture file's stdio buffer, freed after pcap_close */
 	bool nano;  /* timestamps are in nanoseconds */
 	int dlt;
 };
@@ -65,6 +66,7 @@ static void pcap_source_close(struct sw_source *src)
 	if (pp != NULL) {
 		if (pp->p != NULL)
 			pcap_close(pp->p);
+		free(pp->iobuf);
 		free(pp);
 	}
 }
@@ -93,16 +95,19 @@ static enum sw_status install_filter(pcap_t *p, const char *what, const char *fi
 	return SW_OK;
 }
 
-static enum sw_status wrap(pcap_t *p, bool live, int fd, const char *kind,
+/* Takes p and iobuf (may be NULL). */
+static enum sw_status wrap(pcap_t *p, char *iobuf, bool live, int fd, const char *kind,
                            const char *name, struct sw_source **out, struct sw_err *err)
 {
 	struct pcap_priv *pp = calloc(1, sizeof(*pp));
 
 	if (pp == NULL) {
 		pcap_close(p);
+		free(iobuf);
 		return sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
 	}
 	pp->p = p;
+	pp->iobuf = iobuf;
 	pp->nano = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
 	pp->dlt = pcap_datalink(p);
 	*out = sw_source_alloc(&pcap_ops, pp, fd, live, "%s%s", kind, name);
@@ -110,10 +115,46 @@ static enum sw_status wrap(pcap_t *p, bool live, int fd, const char *kind,
 		(*out)->dlt = pp->dlt;
 	if (*out == NULL) {
 		pcap_close(p);
+		free(iobuf);
 		free(pp);
 		return sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
 	}
 	return SW_OK;
+}
+
+/* Opens path (or standard input) with a large stdio buffer for regular
+ * files: libpcap reads each record with two small freads, and glibc's
+ * default buffer would make that a read system call every 4 KiB. glibc
+ * ignores the size given to setvbuf without a buffer, so the buffer is
+ * ours (*iobuf, freed after pcap_close). Standard input keeps its own. */
+static FILE *open_input(const char *path, bool is_stdin, char **iobuf)
+{
+	FILE *fp;
+
+	*iobuf = NULL;
+	if (is_stdin)
+		return stdin;
+	fp = fopen(path, "rb");
+	if (fp == NULL)
+		return NULL;
+	*iobuf = malloc(READ_BUFFER);
+	if (*iobuf != NULL && setvbuf(fp, *iobuf, _IOFBF, READ_BUFFER) != 0) {
+		free(*iobuf);
+		*iobuf = NULL;
+	}
+	return fp;
+}
+
+/* Closes what open_file made so far, returning st. */
+static enum sw_status open_file_fail(pcap_t *p, FILE *fp, bool is_stdin, char *iobuf,
+                                     enum sw_status st)
+{
+	if (p != NULL)
+		pcap_close(p); /* closes fp too */
+	else if (fp != NULL && !is_stdin)
+		fclose(fp);
+	free(iobuf);
+	return st;
 }
 
 enum sw_status sw_source_open_file(const char *path, const char *filter,
@@ -122,37 +163,31 @@ enum sw_status sw_source_open_file(const char *path, const char *filter,
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	bool is_stdin = strcmp(path, "-") == 0;
 	const char *shown = is_stdin ? "standard input" : path;
-	FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+	char *iobuf;
+	FILE *fp = open_input(path, is_stdin, &iobuf);
 	pcap_t *p;
+	enum sw_status st;
 
 	*out = NULL;
 	if (fp == NULL)
 		return sw_err_set(err, SW_ERR_PARSE, shown, 0, 0,
 		                  "not a readable pcap or pcapng capture: %s", strerror(errno));
-	/* libpcap reads each record with two small freads: a large buffer
-	 * saves most of the read system calls */
-	setvbuf(fp, NULL, _IOFBF, READ_BUFFER);
 	p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-	if (p == NULL) {
-		if (!is_stdin)
-			fclose(fp);
-		return sw_err_set(err, SW_ERR_PARSE, shown, 0, 0,
-		                  "not a readable pcap or pcapng capture: %s", errbuf);
-	}
-	enum sw_status st = install_filter(p, shown, filter, err);
-	if (st != SW_OK) {
-		pcap_close(p);
-		return st;
-	}
-	if (pcap_datalink(p) < 0 || pcap_datalink(p) > 0xffff) {
+	if (p == NULL)
+		return open_file_fail(NULL, fp, is_stdin, iobuf,
+		                      sw_err_set(err, SW_ERR_PARSE, shown, 0, 0,
+		                                 "not a readable pcap or pcapng capture: %s",
+		                                 errbuf));
+	st = install_filter(p, shown, filter, err);
+	if (st != SW_OK)
+		return open_file_fail(p, fp, is_stdin, iobuf, st);
+	if (pcap_datalink(p) < 0 || pcap_datalink(p) > 0xffff)
 		/* the upper bits of the link-type field are reserved */
-		st = sw_err_set(err, SW_ERR_PARSE, shown, 0, 0,
-		                "invalid link type %d in the file header (reserved bits set)",
-		                pcap_datalink(p));
-		pcap_close(p);
-		return st;
-	}
-	return wrap(p, false, -1, "", shown, out, err);
+		return open_file_fail(p, fp, is_stdin, iobuf,
+		                      sw_err_set(err, SW_ERR_PARSE, shown, 0, 0,
+		                                 "invalid link type %d in the file header "
+		                                 "(reserved bits set)", pcap_datalink(p)));
+	return wrap(p, iobuf, false, -1, "", shown, out, err);
 }
 
 /* One line that says what went wrong and what to do about it. */
@@ -228,5 +263,5 @@ enum sw_status sw_source_open_live(const struct sw_live_config *cfg,
 		pcap_close(p);
 		return st;
 	}
-	return wrap(p, true, pcap_get_selectable_fd(p), "interface ", cfg->iface, out, err);
+	return wrap(p, NULL, true, pcap_get_selectable_fd(p), "interface ", cfg->iface, out, err);
 }

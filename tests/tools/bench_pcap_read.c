@@ -7,6 +7,7 @@
  */
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,7 +31,8 @@ int main(int argc, char **argv)
 	}
 	if (bufsize != 0) {
 		FILE *fp = fopen(argv[1], "rb");
-		if (fp == NULL || setvbuf(fp, NULL, _IOFBF, bufsize) != 0) {
+		char *iobuf = malloc(bufsize); /* glibc ignores the size without a buffer */
+		if (fp == NULL || iobuf == NULL || setvbuf(fp, iobuf, _IOFBF, bufsize) != 0) {
 			perror(argv[1]);
 			return 2;
 		}
