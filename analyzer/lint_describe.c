@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "segwatch/connlist.h"
 #include "lint_int.h"
 
 struct sbuf {
@@ -86,15 +87,9 @@ const char *lint_sel_text(const struct sw_selector *s, char *buf, size_t len)
 
 static const char *proto_upper(uint8_t proto)
 {
-	switch (proto) {
-	case SW_PROTO_TCP:
-		return "TCP";
-	case SW_PROTO_UDP:
-		return "UDP";
-	case SW_PROTO_SCTP:
-		return "SCTP";
-	}
-	return "IP";
+	const char *name = sw_connlist_proto_name(proto);
+
+	return name != NULL ? name : "IP";
 }
 
 static void port_text(struct sbuf *b, const struct sw_port_rule *p)

@@ -41,16 +41,6 @@ enum sw_status sw_load_labels(const struct sw_ydoc *doc, const struct sw_ynode *
 	return SW_OK;
 }
 
-const char *sw_k8s_proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case SW_PROTO_TCP: return "TCP";
-	case SW_PROTO_UDP: return "UDP";
-	case SW_PROTO_SCTP: return "SCTP";
-	default: return "?";
-	}
-}
-
 enum sw_status sw_load_proto(const struct sw_ydoc *doc, const struct sw_ynode *n,
                              bool strict, uint8_t *out, struct sw_err *err)
 {

@@ -38,7 +38,5 @@ enum sw_status sw_load_prefix(const struct sw_ydoc *doc, const struct sw_ynode *
                               bool strict, const char *what, struct sw_prefix *out,
                               struct sw_err *err) SW_WUR;
 
-/* "TCP" / "UDP" / "SCTP" / "?" */
-const char *sw_k8s_proto_name(uint8_t proto);
 
 #endif
