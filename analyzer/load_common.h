@@ -38,5 +38,4 @@ enum sw_status sw_load_prefix(const struct sw_ydoc *doc, const struct sw_ynode *
                               bool strict, const char *what, struct sw_prefix *out,
                               struct sw_err *err) SW_WUR;
 
-
 #endif
