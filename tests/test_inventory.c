@@ -15,6 +15,8 @@
 
 #include "segwatch/inventory.h"
 
+#include "warn_log.h"
+
 /* ---- helpers ---- */
 
 static struct sw_prefix pfx(const char *text)
@@ -361,21 +363,6 @@ static void test_merge(void **state)
 /* ---- file loaders ---- */
 
 #define DATA "tests/data/inventory/"
-
-struct warn_log {
-	int n;
-	char all[4096];
-};
-
-static void collect(void *ctx, const struct sw_err *w)
-{
-	struct warn_log *log = ctx;
-	char buf[700];
-	size_t o = strlen(log->all);
-
-	log->n++;
-	snprintf(log->all + o, sizeof(log->all) - o, "%s\n", sw_err_format(w, buf, sizeof(buf)));
-}
 
 static struct sw_inventory *load_ok(const char *path, struct warn_log *log)
 {

@@ -16,6 +16,8 @@
 
 #include "segwatch/netpol.h"
 
+#include "warn_log.h"
+
 static char *xstrdup(const char *s)
 {
 	char *d = strdup(s);
@@ -107,21 +109,6 @@ static void test_set_add_copies(void **state)
 /* ---- helpers ---- */
 
 #define SEEDS "tests/data/seeds/"
-
-struct warn_log {
-	int n;
-	char all[8192];
-};
-
-static void collect(void *ctx, const struct sw_err *w)
-{
-	struct warn_log *log = ctx;
-	char buf[700];
-	size_t o = strlen(log->all);
-
-	log->n++;
-	snprintf(log->all + o, sizeof(log->all) - o, "%s\n", sw_err_format(w, buf, sizeof(buf)));
-}
 
 static struct sw_policy_set *load_ok(const char *path, struct warn_log *log)
 {
