@@ -653,7 +653,9 @@ static void update_if_due(struct sw_flowtable *ft, uint32_t i, uint64_t ts)
 	emit(ft, e, SW_FLOW_UPDATE, SW_END_ACTIVE_TIMEOUT);
 }
 
-void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *p)
+/* sw_flowtable_add() with the packet's tuple hash when the caller already
+ * computed it (hash may be NULL). */
+static void add_hashed(struct sw_flowtable *ft, const struct sw_packet *p, const uint64_t *hash)
 {
 	struct ft_tuple t;
 	struct ft_key k;
@@ -676,7 +678,7 @@ void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *p)
 		sport = icmp_request_type(p->proto, sport, &reply);
 
 	tuple_make(&t, &p->src, sport, &p->dst, dport, p->proto, p->vlan);
-	uint64_t h = tuple_hash(ft, &t);
+	uint64_t h = hash != NULL ? *hash : tuple_hash(ft, &t);
 	bool from_a = false;
 	uint32_t i = lookup(ft, &t, h, &from_a);
 	bool new_syn = p->proto == SW_PROTO_TCP &&
@@ -756,8 +758,14 @@ const char *sw_flow_end_name(enum sw_flow_end e)
 	return (unsigned)e < SW_ARRAY_SIZE(names) ? names[e] : "unknown";
 }
 
-/* Computes the tuple a packet will look up, for prefetching only (later
- * fragments and ICMP errors are looked up under other keys: skipped). */
+void sw_flowtable_add(struct sw_flowtable *ft, const struct sw_packet *p)
+{
+	add_hashed(ft, p, NULL);
+}
+
+/* Computes the tuple a packet will look up, for the prefetch and then the
+ * lookup itself (later fragments and ICMP errors may be looked up under
+ * other keys: skipped, they compute their own). */
 static bool prefetch_tuple(const struct sw_packet *p, struct ft_tuple *t)
 {
 	uint16_t sport = p->sport;
@@ -776,7 +784,7 @@ void sw_flowtable_add_batch(struct sw_flowtable *ft, const struct sw_packet *pkt
 	/* software pipeline: the bucket of packet i is prefetched BUCKET_AHEAD
 	 * packets before it is accounted, the entry the bucket leads to
 	 * ENTRY_AHEAD packets before, so its cache lines are there in time */
-	enum { BUCKET_AHEAD = 8, ENTRY_AHEAD = 4, RING = 8 };
+	enum { BUCKET_AHEAD = 8, ENTRY_AHEAD = 4, RING = 2 * BUCKET_AHEAD };
 	uint64_t hash[RING];
 	bool keyed[RING];
 	struct ft_tuple t;
@@ -797,7 +805,10 @@ void sw_flowtable_add_batch(struct sw_flowtable *ft, const struct sw_packet *pkt
 				__builtin_prefetch(&ft->pool[e].flow.last_ns);
 			}
 		}
-		if (i >= BUCKET_AHEAD)
-			sw_flowtable_add(ft, &pkts[i - BUCKET_AHEAD]);
+		if (i >= BUCKET_AHEAD) {
+			/* the hash computed for the prefetch serves the lookup too */
+			size_t k = i - BUCKET_AHEAD;
+			add_hashed(ft, &pkts[k], keyed[k % RING] ? &hash[k % RING] : NULL);
+		}
 	}
 }
