@@ -133,6 +133,44 @@ sqlite3_stmt *sw_store_stmt(struct sw_store *st, enum store_stmt which, struct s
 	return s;
 }
 
+static sqlite3_stmt *prepare_cached(struct sw_store *st, struct sql_cache_slot *slot,
+                                    const char *sql, struct sw_err *err)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
+		sw_store_fail(st, err, "prepare a statement");
+		return NULL;
+	}
+	slot->sql = sql;
+	slot->stmt = s;
+	st->sql_cached++;
+	return s;
+}
+
+sqlite3_stmt *sw_store_sql(struct sw_store *st, const char *sql, struct sw_err *err)
+{
+	size_t h = ((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull >> 56;
+
+	for (size_t i = 0; i < SQL_CACHE_SLOTS; i++) {
+		struct sql_cache_slot *slot = &st->sql_cache[(h + i) % SQL_CACHE_SLOTS];
+
+		if (slot->sql == sql) {
+			sqlite3_reset(slot->stmt);
+			sqlite3_clear_bindings(slot->stmt);
+			return slot->stmt;
+		}
+		if (slot->sql == NULL && st->sql_cached < SQL_CACHE_SLOTS / 2)
+			return prepare_cached(st, slot, sql, err);
+		if (slot->sql == NULL)
+			break;
+	}
+	sw_err_set(err, SW_ERR_NOMEM, st->path, 0, 0,
+	           "more than %d distinct statements: the statement cache is full",
+	           SQL_CACHE_SLOTS / 2);
+	return NULL;
+}
+
 /* ---- opening ---- */
 
 static enum sw_status pragma_int(struct sw_store *st, const char *sql, int *out,
@@ -318,6 +356,8 @@ void sw_store_close(struct sw_store *st)
 	sw_store_rollback_batch(st);
 	for (size_t i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	for (size_t i = 0; i < SQL_CACHE_SLOTS; i++)
+		sqlite3_finalize(st->sql_cache[i].stmt);
 	/* keeps the planner's statistics current (cheap; SQLite's advice
 	 * for long-lived connections at close) */
 	if (!st->read_only && st->db != NULL && st->version == sw_store_schema_latest())

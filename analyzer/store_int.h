@@ -20,6 +20,14 @@ enum store_stmt {
 	STMT_COUNT
 };
 
+/* Statements of other store files, cached by the address of their SQL text
+ * (a string constant): open addressing, at most SQL_CACHE_SLOTS / 2 used. */
+#define SQL_CACHE_SLOTS 256
+struct sql_cache_slot {
+	const char *sql;
+	sqlite3_stmt *stmt;
+};
+
 struct sw_store {
 	sqlite3 *db;
 	char *path;
@@ -28,6 +36,8 @@ struct sw_store {
 	int version;
 	int64_t run_id;          /* current run, 0 when none */
 	sqlite3_stmt *stmt[STMT_COUNT];
+	struct sql_cache_slot sql_cache[SQL_CACHE_SLOTS];
+	size_t sql_cached;
 };
 
 /* The SQL of each cached statement (store_write.c). */
@@ -36,6 +46,13 @@ extern const char *const sw_store_stmt_sql[STMT_COUNT];
 /* The cached statement, prepared on first use, reset and unbound; NULL
  * with err set on failure. */
 sqlite3_stmt *sw_store_stmt(struct sw_store *st, enum store_stmt which, struct sw_err *err);
+
+/* The statement for sql, a string constant (cached by its address, so
+ * pass the same constant each time), prepared on first use, reset and
+ * unbound; NULL with err set on failure (SW_ERR_NOMEM once
+ * SQL_CACHE_SLOTS / 2 distinct statements are cached). Any store file may
+ * use it for its own statements; sw_store_close finalizes them. */
+sqlite3_stmt *sw_store_sql(struct sw_store *st, const char *sql, struct sw_err *err);
 
 /* Records SQLite's last error on st->db as a one-line error about the
  * database file: what failed (doing) and what to do about it. Returns
