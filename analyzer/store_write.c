@@ -468,6 +468,69 @@ enum sw_status sw_store_put_policies(struct sw_store *st, const struct sw_policy
 	return auto_end(st, own, status, err);
 }
 
+/* ---- which endpoints each policy selects ---- */
+
+static const char sql_clear_selects[] = "DELETE FROM policy_selects";
+static const char sql_put_select[] =
+	"INSERT OR IGNORE INTO policy_selects (policy_id, endpoint_id)"
+	" SELECT id, ?3 FROM policies WHERE ns = ?1 AND name = ?2";
+
+static enum sw_status put_select(struct sw_store *st, const struct sw_netpol *p,
+                                 const char *endpoint_id, struct sw_err *err)
+{
+	sqlite3_stmt *s = sw_store_sql(st, sql_put_select, err);
+	enum sw_status status = SW_OK;
+
+	if (s == NULL)
+		return err ? err->status : SW_ERR_IO;
+	sqlite3_bind_text(s, 1, p->ns ? p->ns : "default", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, p->name ? p->name : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, endpoint_id, -1, SQLITE_STATIC);
+	if (step_done(s) != SQLITE_DONE)
+		status = sw_store_fail(st, err, "store a policy selection");
+	stmt_done(s);
+	return status;
+}
+
+static enum sw_status put_selects_of(struct sw_store *st, const struct sw_netpol *p,
+                                     const struct sw_inventory *inv, struct sw_err *err)
+{
+	enum sw_status status = SW_OK;
+	const char *ns = p->ns ? p->ns : "default";
+
+	for (size_t i = 0; status == SW_OK && i < sw_inventory_n_endpoints(inv); i++) {
+		const struct sw_endpoint *ep = sw_inventory_endpoint(inv, i);
+
+		if (strcmp(ep->ns, ns) == 0 && sw_selector_matches(&p->pod_sel, &ep->labels))
+			status = put_select(st, p, ep->id, err);
+	}
+	return status;
+}
+
+enum sw_status sw_store_put_selections(struct sw_store *st, const struct sw_policy_set *set,
+                                       const struct sw_inventory *inv, struct sw_err *err)
+{
+	enum sw_status status;
+	sqlite3_stmt *s;
+	bool own;
+
+	if (need_writable(st, err) != SW_OK)
+		return SW_ERR_INVALID;
+	status = auto_begin(st, &own, err);
+	if (status != SW_OK)
+		return status;
+	s = sw_store_sql(st, sql_clear_selects, err);
+	if (s == NULL)
+		status = err ? err->status : SW_ERR_IO;
+	else if (step_done(s) != SQLITE_DONE)
+		status = sw_store_fail(st, err, "clear the policy selections");
+	if (s != NULL)
+		stmt_done(s);
+	for (size_t i = 0; status == SW_OK && i < sw_policy_set_count(set); i++)
+		status = put_selects_of(st, sw_policy_set_get(set, i), inv, err);
+	return auto_end(st, own, status, err);
+}
+
 /* ---- retention ---- */
 
 enum sw_status sw_store_prune_flows(struct sw_store *st, uint64_t older_than_ns,

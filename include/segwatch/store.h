@@ -137,6 +137,14 @@ enum sw_status sw_store_put_inventory(struct sw_store *st, const struct sw_inven
 enum sw_status sw_store_put_policies(struct sw_store *st, const struct sw_policy_set *set,
                                      uint64_t loaded_ns, struct sw_err *err) SW_WUR;
 
+/* Records which endpoints of inv each policy of set selects (same
+ * namespace, podSelector matches the labels), replacing every earlier
+ * record; policies must have been stored (sw_store_put_policies) first.
+ * Borrows both. */
+enum sw_status sw_store_put_selections(struct sw_store *st, const struct sw_policy_set *set,
+                                       const struct sw_inventory *inv,
+                                       struct sw_err *err) SW_WUR;
+
 /* Retention: deletes flows that ended (last packet) before older_than_ns;
  * *deleted (may be NULL) gets how many. Not inside a batch. */
 enum sw_status sw_store_prune_flows(struct sw_store *st, uint64_t older_than_ns,
