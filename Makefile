@@ -52,6 +52,13 @@ build/gen/schema_sql.h: schema/embed.sh $(sort $(wildcard schema/*.sql))
 	sh schema/embed.sh $@ $(sort $(wildcard schema/*.sql))
 $(REL)/analyzer/store.o $(ASAN)/analyzer/store.o: build/gen/schema_sql.h
 
+# The dashboard (web/assets/*) is built into the binary; web/assets.c
+# includes the generated table.
+WEB_ASSETS := $(sort $(wildcard web/assets/*))
+build/gen/web_assets.h: web/embed_assets.sh $(WEB_ASSETS)
+	sh web/embed_assets.sh $@ $(WEB_ASSETS)
+$(REL)/web/assets.o $(ASAN)/web/assets.o: build/gen/web_assets.h
+
 # The sanitized binary the integration tests run.
 $(ASAN)/segwatch: $(ASAN_OBJ) $(CLI_SRC:%.c=$(ASAN)/%.o)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS)

@@ -16,5 +16,8 @@ extern volatile sig_atomic_t segwatch_stop;
 int cmd_flows(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_baseline(int argc, char **argv);
 
 #endif

@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{"flows", cmd_flows},
 	{"policy", cmd_policy},
 	{"check", cmd_check},
+	{"run", cmd_run},
 };
 
 static void on_signal(int sig)

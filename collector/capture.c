@@ -39,6 +39,8 @@ struct sw_capture {
 	size_t n;
 	uint64_t next_drop_check_ns;
 	struct sw_capture_stats st;
+	sw_capture_tick_fn tick;
+	void *tick_ctx;
 };
 
 struct sw_capture *sw_capture_new(struct sw_flowtable *ft, struct sw_err *err)
@@ -229,6 +231,8 @@ enum sw_status sw_capture_run(struct sw_capture *cap, const volatile sig_atomic_
 			if (!live) /* files are read to their end before the next source */
 				break;
 		}
+		if (cap->tick != NULL)
+			cap->tick(cap->tick_ctx, cap);
 		if (!live_left && !file_left)
 			break;
 		if (live_left && !file_left && got == 0) {
@@ -249,6 +253,12 @@ enum sw_status sw_capture_run(struct sw_capture *cap, const volatile sig_atomic_
 		return first.status;
 	}
 	return SW_OK;
+}
+
+void sw_capture_set_tick(struct sw_capture *cap, sw_capture_tick_fn fn, void *ctx)
+{
+	cap->tick = fn;
+	cap->tick_ctx = ctx;
 }
 
 void sw_capture_stats(const struct sw_capture *cap, struct sw_capture_stats *out)

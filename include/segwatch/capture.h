@@ -42,6 +42,13 @@ enum sw_status sw_capture_add_source(struct sw_capture *cap, struct sw_source *s
 enum sw_status sw_capture_run(struct sw_capture *cap, const volatile sig_atomic_t *stop,
                               sw_warn_fn warn, void *warn_ctx, struct sw_err *err);
 
+/* Called by sw_capture_run on its thread after every round of reading:
+ * at least every 100 ms while live sources are quiet, and after at most
+ * 4096 frames of a busy source. The capture and its flow table may be
+ * read (statistics) but not run from it. */
+typedef void (*sw_capture_tick_fn)(void *ctx, struct sw_capture *cap);
+void sw_capture_set_tick(struct sw_capture *cap, sw_capture_tick_fn fn, void *ctx);
+
 void sw_capture_stats(const struct sw_capture *cap, struct sw_capture_stats *out);
 size_t sw_capture_n_sources(const struct sw_capture *cap);
 struct sw_source *sw_capture_source(const struct sw_capture *cap, size_t i);

@@ -1,0 +1,418 @@
+/*
+ * monitor.c - the capture-thread half of the monitoring pipeline: builds
+ * the flow table and the violations table, judges every flow as it starts
+ * (through sw_violations_flow), collects what changed (violations marked
+ * dirty, ended flows) and hands it over to the writer thread at every
+ * capture tick. The writer half is monitor_writer.c.
+ */
+#include "monitor_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "segwatch/grow.h"
+
+/* Hand over at least this often, and when this many flows are waiting. */
+#define HANDOVER_NS 50000000ull
+#define HANDOVER_FLOWS 4096
+
+uint64_t sw_monitor_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t sw_monitor_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+bool sw_rec_push(struct rec_vec *v, const struct flow_rec *r)
+{
+	if (!sw_grow((void **)&v->a, &v->cap, v->n + 1, sizeof(*v->a)))
+		return false;
+	v->a[v->n++] = *r;
+	return true;
+}
+
+bool sw_snap_push(struct snap_vec *v, const struct viol_snap *s)
+{
+	if (!sw_grow((void **)&v->a, &v->cap, v->n + 1, sizeof(*v->a)))
+		return false;
+	v->a[v->n++] = *s;
+	return true;
+}
+
+void sw_monitor_queue_free(struct monitor_queue *q)
+{
+	free(q->v.a);
+	free(q->f.a);
+	memset(q, 0, sizeof(*q));
+}
+
+/* ---- collecting (capture thread) ---- */
+
+static void mark_violation(struct sw_monitor *mon, const struct sw_violation *v, bool is_new)
+{
+	uint64_t id = v->id;
+
+	if (!sw_grow((void **)&mon->vflags, &mon->vflags_cap, id + 1, 1)) {
+		mon->nomem = true;
+		return;
+	}
+	if (is_new)
+		mon->vflags[id] |= VF_NEW;
+	if (mon->vflags[id] & VF_DIRTY)
+		return;
+	if (!sw_grow((void **)&mon->dirty, &mon->dirty_cap, mon->n_dirty + 1,
+	             sizeof(*mon->dirty))) {
+		mon->nomem = true;
+		return;
+	}
+	mon->vflags[id] |= VF_DIRTY;
+	mon->dirty[mon->n_dirty++] = v;
+}
+
+static void on_violation(void *ctx, enum sw_violation_event ev, const struct sw_violation *v,
+                         const struct sw_flow *f)
+{
+	(void)f;
+	mark_violation(ctx, v, ev == SW_VIOLATION_NEW);
+}
+
+static void handover(struct sw_monitor *mon);
+
+static void on_flow(void *ctx, enum sw_flow_event ev, enum sw_flow_end why, struct sw_flow *f)
+{
+	struct sw_monitor *mon = ctx;
+	const struct sw_violation *v = NULL;
+	enum sw_reason reason = SW_REASON_NOT_ISOLATED;
+	struct flow_rec r;
+
+	sw_violations_flow(mon->vt, ev, why, f);
+	if (ev != SW_FLOW_END || mon->cfg.no_flows)
+		return;
+	sw_violations_judgement(mon->vt, f, &reason, &v);
+	r.f = *f;
+	r.why = (uint8_t)why;
+	r.reason = (uint8_t)reason;
+	r.vid = v != NULL ? v->id : 0;
+	if (!sw_rec_push(&mon->local.f, &r))
+		mon->nomem = true;
+	if (mon->local.f.n >= HANDOVER_FLOWS)
+		handover(mon);
+}
+
+/* Snapshots of the dirty violations go into the local queue. */
+static void snapshot_dirty(struct sw_monitor *mon)
+{
+	for (size_t i = 0; i < mon->n_dirty; i++) {
+		const struct sw_violation *v = mon->dirty[i];
+		struct viol_snap s;
+
+		s.v = *v;
+		s.is_new = (mon->vflags[v->id] & VF_NEW) != 0;
+		mon->vflags[v->id] = 0;
+		if (!sw_snap_push(&mon->local.v, &s))
+			mon->nomem = true;
+	}
+	mon->n_dirty = 0;
+}
+
+/* Appends src to dst (moving the items); false when out of memory. */
+static bool move_recs(struct rec_vec *dst, struct rec_vec *src)
+{
+	if (dst->n == 0) {
+		struct rec_vec t = *dst;
+		*dst = *src;
+		*src = t;
+		return true;
+	}
+	if (!sw_grow((void **)&dst->a, &dst->cap, dst->n + src->n, sizeof(*dst->a)))
+		return false;
+	memcpy(dst->a + dst->n, src->a, src->n * sizeof(*src->a));
+	dst->n += src->n;
+	src->n = 0;
+	return true;
+}
+
+static bool move_snaps(struct snap_vec *dst, struct snap_vec *src)
+{
+	if (dst->n == 0) {
+		struct snap_vec t = *dst;
+		*dst = *src;
+		*src = t;
+		return true;
+	}
+	if (!sw_grow((void **)&dst->a, &dst->cap, dst->n + src->n, sizeof(*dst->a)))
+		return false;
+	memcpy(dst->a + dst->n, src->a, src->n * sizeof(*src->a));
+	dst->n += src->n;
+	src->n = 0;
+	return true;
+}
+
+/* Called with the lock held: refreshes the statistics snapshot. */
+static void publish_stats(struct sw_monitor *mon)
+{
+	if (mon->cap != NULL)
+		sw_capture_stats(mon->cap, &mon->stats.cap);
+	sw_flowtable_stats(mon->ft, &mon->stats.ft);
+	sw_violations_stats(mon->vt, &mon->stats.vt);
+	mon->stats.store_backlog = mon->shared.f.n;
+}
+
+/* Waits (lock held) while the backlog is full and the writer is healthy;
+ * true when the flows may be queued, false when they must be dropped. */
+static bool room_for_flows(struct sw_monitor *mon, size_t n)
+{
+	while (mon->shared.f.n + n > mon->cfg.max_backlog && mon->shared.f.n > 0) {
+		if (!mon->cfg.block_when_full || mon->stats.store_failing || mon->stopping)
+			return false;
+		pthread_cond_wait(&mon->drained, &mon->lock);
+	}
+	return true;
+}
+
+/* Hands everything collected over to the writer, violations first. */
+static void handover(struct sw_monitor *mon)
+{
+	snapshot_dirty(mon);
+	pthread_mutex_lock(&mon->lock);
+	if (!move_snaps(&mon->shared.v, &mon->local.v))
+		mon->nomem = true;
+	if (mon->local.f.n > 0) {
+		if (!room_for_flows(mon, mon->local.f.n)) {
+			mon->stats.store_dropped += mon->local.f.n;
+			mon->local.f.n = 0;
+		} else if (!move_recs(&mon->shared.f, &mon->local.f)) {
+			mon->nomem = true;
+		}
+	}
+	if (mon->nomem) {
+		/* what could not be queued is lost: count it as dropped */
+		mon->stats.store_dropped += mon->local.f.n;
+		mon->local.f.n = 0;
+		mon->local.v.n = 0;
+		mon->nomem = false;
+	}
+	publish_stats(mon);
+	pthread_cond_signal(&mon->wake);
+	pthread_mutex_unlock(&mon->lock);
+	mon->next_handover_ns = sw_monitor_mono_ns() + HANDOVER_NS;
+}
+
+static void on_tick(void *ctx, struct sw_capture *cap)
+{
+	struct sw_monitor *mon = ctx;
+
+	(void)cap;
+	if (sw_monitor_mono_ns() >= mon->next_handover_ns)
+		handover(mon);
+}
+
+/* ---- life cycle ---- */
+
+static enum sw_status check_config(const struct sw_monitor_config *cfg, struct sw_err *err)
+{
+	if (cfg->m == NULL || cfg->store == NULL)
+		return sw_err_set(err, SW_ERR_INVALID, NULL, 0, 0,
+		                  "the monitor needs a matcher and a store");
+	return SW_OK;
+}
+
+struct sw_monitor *sw_monitor_new(const struct sw_monitor_config *cfg, struct sw_err *err)
+{
+	struct sw_violations_config vc;
+	struct sw_monitor *mon;
+
+	if (check_config(cfg, err) != SW_OK)
+		return NULL;
+	mon = calloc(1, sizeof(*mon));
+	if (mon == NULL) {
+		sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
+		return NULL;
+	}
+	mon->cfg = *cfg;
+	if (mon->cfg.commit_interval_ns == 0)
+		mon->cfg.commit_interval_ns = SW_MONITOR_COMMIT_DEFAULT_NS;
+	if (mon->cfg.max_backlog == 0)
+		mon->cfg.max_backlog = SW_MONITOR_BACKLOG_DEFAULT;
+	pthread_mutex_init(&mon->lock, NULL);
+	pthread_cond_init(&mon->wake, NULL);
+	pthread_cond_init(&mon->drained, NULL);
+	memset(&vc, 0, sizeof(vc));
+	vc.max_violations = cfg->max_violations;
+	vc.on_change = on_violation;
+	vc.on_change_ctx = mon;
+	mon->vt = sw_violations_new(cfg->m, &vc, err);
+	mon->ft = mon->vt ? sw_flowtable_new(&cfg->ft, on_flow, mon, err) : NULL;
+	if (mon->ft == NULL) {
+		sw_monitor_free(mon);
+		return NULL;
+	}
+	return mon;
+}
+
+struct sw_flowtable *sw_monitor_flowtable(struct sw_monitor *mon)
+{
+	return mon->ft;
+}
+
+const struct sw_violations *sw_monitor_violations(const struct sw_monitor *mon)
+{
+	return mon->vt;
+}
+
+void sw_monitor_attach(struct sw_monitor *mon, struct sw_capture *cap)
+{
+	mon->cap = cap;
+	sw_capture_set_tick(cap, on_tick, mon);
+}
+
+static enum sw_status store_inputs(struct sw_monitor *mon, uint64_t now, struct sw_err *err)
+{
+	const struct sw_inventory *inv = sw_matcher_inventory(mon->cfg.m);
+	const struct sw_policy_set *set = sw_matcher_policies(mon->cfg.m);
+	struct sw_store *st = mon->cfg.store;
+	enum sw_status status = sw_store_begin_batch(st, err);
+
+	if (status == SW_OK)
+		status = sw_store_put_inventory(st, inv, now, err);
+	if (status == SW_OK)
+		status = sw_store_put_policies(st, set, now, err);
+	if (status == SW_OK)
+		status = sw_store_put_selections(st, set, inv, err);
+	if (status == SW_OK)
+		return sw_store_commit_batch(st, err);
+	sw_store_rollback_batch(st);
+	return status;
+}
+
+enum sw_status sw_monitor_start(struct sw_monitor *mon, const char *sources, struct sw_err *err)
+{
+	uint64_t now = sw_monitor_wall_ns();
+	enum sw_status status = store_inputs(mon, now, err);
+	int64_t run_id = 0;
+
+	if (status == SW_OK)
+		status = sw_store_run_begin(mon->cfg.store, now, sources, &run_id, err);
+	if (status != SW_OK)
+		return status;
+	mon->stats.started_ns = now;
+	mon->stats.run_id = run_id;
+	mon->next_handover_ns = sw_monitor_mono_ns() + HANDOVER_NS;
+	if (pthread_create(&mon->writer, NULL, sw_monitor_writer_main, mon) != 0)
+		return sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "cannot start the writer thread");
+	mon->writer_running = true;
+	return SW_OK;
+}
+
+static void stop_writer(struct sw_monitor *mon)
+{
+	if (!mon->writer_running)
+		return;
+	pthread_mutex_lock(&mon->lock);
+	mon->stopping = true;
+	pthread_cond_broadcast(&mon->wake);
+	pthread_cond_broadcast(&mon->drained);
+	pthread_mutex_unlock(&mon->lock);
+	pthread_join(mon->writer, NULL);
+	mon->writer_running = false;
+}
+
+/* The run's statistics as JSON text for the runs table (malloc'd). */
+static char *run_stats_json(const struct sw_monitor_stats *s)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (f == NULL)
+		return NULL;
+	fprintf(f, "{\"frames\":%llu,\"decoded\":%llu,\"flows_created\":%llu,"
+	        "\"flows_evicted\":%llu,\"flows_judged\":%llu,\"denied\":%llu,"
+	        "\"violations\":%llu,\"flows_stored\":%llu,\"store_dropped\":%llu,"
+	        "\"store_failed_batches\":%llu,\"flows_pruned\":%llu}",
+	        (unsigned long long)s->cap.frames, (unsigned long long)s->cap.decoded,
+	        (unsigned long long)s->ft.flows_created, (unsigned long long)s->ft.flows_evicted,
+	        (unsigned long long)s->vt.flows_judged, (unsigned long long)s->vt.denied,
+	        (unsigned long long)s->vt.violations, (unsigned long long)s->flows_stored,
+	        (unsigned long long)s->store_dropped,
+	        (unsigned long long)s->store_failed_batches,
+	        (unsigned long long)s->flows_pruned);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static uint64_t drops_total(const struct sw_capture_stats *c)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 1; i < SW_DROP_REASON_COUNT; i++)
+		n += c->dropped[i];
+	return n;
+}
+
+enum sw_status sw_monitor_finish(struct sw_monitor *mon, struct sw_err *err)
+{
+	struct sw_monitor_stats s;
+	struct sw_store_run_stats rs;
+	enum sw_status status = SW_OK;
+	char *json;
+
+	handover(mon);
+	stop_writer(mon);
+	sw_monitor_stats(mon, &s);
+	if (mon->writer_err.status != SW_OK) {
+		if (err != NULL)
+			*err = mon->writer_err;
+		status = mon->writer_err.status;
+	}
+	json = run_stats_json(&s);
+	rs.packets = s.cap.frames;
+	rs.drops = drops_total(&s.cap);
+	rs.flows = s.ft.flows_created;
+	rs.json = json;
+	if (sw_store_run_end(mon->cfg.store, sw_monitor_wall_ns(), &rs,
+	                     status == SW_OK ? err : NULL) != SW_OK && status == SW_OK)
+		status = err ? err->status : SW_ERR_IO;
+	free(json);
+	mon->cap = NULL;
+	return status;
+}
+
+void sw_monitor_stats(struct sw_monitor *mon, struct sw_monitor_stats *out)
+{
+	pthread_mutex_lock(&mon->lock);
+	*out = mon->stats;
+	pthread_mutex_unlock(&mon->lock);
+}
+
+void sw_monitor_free(struct sw_monitor *mon)
+{
+	if (mon == NULL)
+		return;
+	stop_writer(mon);
+	sw_flowtable_free(mon->ft);
+	sw_violations_free(mon->vt);
+	sw_monitor_queue_free(&mon->local);
+	sw_monitor_queue_free(&mon->shared);
+	sw_monitor_queue_free(&mon->held);
+	free(mon->vflags);
+	free(mon->dirty);
+	free(mon->row_of_vid);
+	pthread_cond_destroy(&mon->drained);
+	pthread_cond_destroy(&mon->wake);
+	pthread_mutex_destroy(&mon->lock);
+	free(mon);
+}

@@ -1,0 +1,88 @@
+/*
+ * monitor_int.h - what the monitor's two halves share: monitor.c runs on
+ * the capture thread (judging, collecting changes, handing them over),
+ * monitor_writer.c on the writer thread (storing them). They meet only in
+ * `struct monitor_queue`, under the monitor's lock.
+ */
+#ifndef SEGWATCH_MONITOR_INT_H
+#define SEGWATCH_MONITOR_INT_H
+
+#include <pthread.h>
+
+#include "segwatch/monitor.h"
+
+/* An ended flow as the writer stores it. */
+struct flow_rec {
+	struct sw_flow f;
+	uint8_t why;             /* enum sw_flow_end */
+	uint8_t reason;          /* enum sw_reason: the judgement */
+	uint64_t vid;            /* the violation it counts in, 0 when none */
+};
+
+#define VF_DIRTY 1u
+#define VF_NEW 2u
+
+/* A violation's state at a hand-over. */
+struct viol_snap {
+	struct sw_violation v;
+	bool is_new;             /* first snapshot: an event goes out once it is
+	                          * stored */
+};
+
+/* Growable arrays of hand-over items. */
+struct rec_vec { struct flow_rec *a; size_t n, cap; };
+struct snap_vec { struct viol_snap *a; size_t n, cap; };
+
+/* What waits for the writer (under mon->lock) or what the writer holds. */
+struct monitor_queue {
+	struct snap_vec v;
+	struct rec_vec f;
+};
+
+struct sw_monitor {
+	struct sw_monitor_config cfg;
+	struct sw_violations *vt;
+	struct sw_flowtable *ft;
+	struct sw_capture *cap;      /* attached, borrowed */
+
+	/* capture thread only */
+	struct monitor_queue local;  /* collected since the last hand-over */
+	uint8_t *vflags;             /* by violation id: VF_DIRTY, VF_NEW */
+	size_t vflags_cap;
+	const struct sw_violation **dirty; /* marked since the last hand-over */
+	size_t n_dirty, dirty_cap;
+	uint64_t next_handover_ns;   /* monotonic */
+	bool nomem;                  /* a hand-over item was lost to memory */
+
+	/* shared, under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;         /* writer: work or stop */
+	pthread_cond_t drained;      /* capture: the backlog shrank */
+	struct monitor_queue shared;
+	bool stopping;
+	struct sw_monitor_stats stats;
+	struct sw_err writer_err;    /* the writer's last failure */
+
+	/* writer thread */
+	pthread_t writer;
+	bool writer_running;
+	struct monitor_queue held;   /* taken from shared, not yet committed */
+	int64_t *row_of_vid;         /* store row of each violation id */
+	size_t row_cap;
+	uint64_t latest_ns;          /* newest flow end seen: retention clock */
+	uint64_t next_prune_ns;
+};
+
+/* The writer thread's body (monitor_writer.c). */
+void *sw_monitor_writer_main(void *mon);
+
+/* Appends items; false when out of memory. */
+bool sw_rec_push(struct rec_vec *v, const struct flow_rec *r);
+bool sw_snap_push(struct snap_vec *v, const struct viol_snap *s);
+void sw_monitor_queue_free(struct monitor_queue *q);
+
+/* Monotonic and wall clocks in nanoseconds. */
+uint64_t sw_monitor_mono_ns(void);
+uint64_t sw_monitor_wall_ns(void);
+
+#endif

@@ -1,0 +1,281 @@
+/*
+ * monitor_writer.c - the writer-thread half of the monitoring pipeline:
+ * takes what the capture thread handed over, stores it in one transaction
+ * (violation snapshots first, then ended flows), writes the EVE events of
+ * violations once they are stored, prunes flows past retention, and on a
+ * failed commit keeps the batch and retries with backoff.
+ */
+#include "monitor_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "segwatch/eve.h"
+#include "segwatch/grow.h"
+
+#define BACKOFF_MIN_NS 500000000ull
+#define BACKOFF_MAX_NS 30000000000ull
+#define PRUNE_EVERY_NS 60000000000ull
+
+static void deadline_after(struct timespec *ts, uint64_t ns)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ns += (uint64_t)ts->tv_nsec;
+	ts->tv_sec += (time_t)(ns / 1000000000ull);
+	ts->tv_nsec = (long)(ns % 1000000000ull);
+}
+
+/* Merges a newer snapshot of a violation into held (one per id). */
+static bool hold_snapshot(struct sw_monitor *mon, const struct viol_snap *s)
+{
+	for (size_t i = mon->held.v.n; i-- > 0;) {
+		struct viol_snap *h = &mon->held.v.a[i];
+		if (h->v.id == s->v.id) {
+			bool was_new = h->is_new;
+			*h = *s;
+			h->is_new = was_new || s->is_new;
+			return true;
+		}
+	}
+	return sw_snap_push(&mon->held.v, s);
+}
+
+/* Moves what waits in shared into held (lock held). */
+static void take_shared(struct sw_monitor *mon)
+{
+	struct monitor_queue *q = &mon->shared;
+
+	for (size_t i = 0; i < q->v.n; i++)
+		if (!hold_snapshot(mon, &q->v.a[i]))
+			mon->stats.store_dropped++;
+	q->v.n = 0;
+	if (mon->held.f.n == 0) {
+		struct rec_vec t = mon->held.f;
+		mon->held.f = q->f;
+		q->f = t;
+	} else if (sw_grow((void **)&mon->held.f.a, &mon->held.f.cap,
+	                   mon->held.f.n + q->f.n, sizeof(*q->f.a))) {
+		memcpy(mon->held.f.a + mon->held.f.n, q->f.a, q->f.n * sizeof(*q->f.a));
+		mon->held.f.n += q->f.n;
+	} else {
+		mon->stats.store_dropped += q->f.n;
+	}
+	q->f.n = 0;
+	pthread_cond_broadcast(&mon->drained);
+}
+
+/* Waits for work, a stop or the commit interval (backing off: the whole
+ * wait, whatever arrives); returns with work held (possibly none).
+ * *stopping tells whether the capture has finished. */
+static void wait_for_work(struct sw_monitor *mon, uint64_t wait_ns, bool backing_off,
+                          bool *stopping)
+{
+	struct timespec until;
+
+	deadline_after(&until, wait_ns);
+	pthread_mutex_lock(&mon->lock);
+	while (backing_off ||
+	       (!mon->stopping && mon->shared.v.n == 0 && mon->shared.f.n == 0)) {
+		if (pthread_cond_timedwait(&mon->wake, &mon->lock, &until) == ETIMEDOUT)
+			break;
+	}
+	take_shared(mon);
+	*stopping = mon->stopping;
+	pthread_mutex_unlock(&mon->lock);
+}
+
+/* ---- storing ---- */
+
+static bool remember_row(struct sw_monitor *mon, uint64_t vid, int64_t row)
+{
+	if (!sw_grow((void **)&mon->row_of_vid, &mon->row_cap, vid + 1, sizeof(int64_t)))
+		return false;
+	mon->row_of_vid[vid] = row;
+	return true;
+}
+
+static int64_t row_of(const struct sw_monitor *mon, uint64_t vid)
+{
+	return vid != 0 && vid < mon->row_cap ? mon->row_of_vid[vid] : 0;
+}
+
+static const char *endpoint_id(const struct sw_matcher *m, const struct sw_addr *a)
+{
+	long i = sw_matcher_endpoint_of(m, a);
+
+	return i < 0 ? NULL : sw_inventory_endpoint(sw_matcher_inventory(m), (size_t)i)->id;
+}
+
+static enum sw_status store_flow(struct sw_monitor *mon, const struct flow_rec *r,
+                                 struct sw_err *err)
+{
+	struct sw_store_flow sf;
+
+	sf.flow = &r->f;
+	sf.end = (enum sw_flow_end)r->why;
+	sf.src_id = endpoint_id(mon->cfg.m, &r->f.src);
+	sf.dst_id = endpoint_id(mon->cfg.m, &r->f.dst);
+	sf.reason = (enum sw_reason)r->reason;
+	sf.violation_id = row_of(mon, r->vid);
+	if (r->f.last_ns > mon->latest_ns)
+		mon->latest_ns = r->f.last_ns;
+	return sw_store_put_flow(mon->cfg.store, &sf, err);
+}
+
+static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
+{
+	struct sw_store *st = mon->cfg.store;
+	enum sw_status status = sw_store_begin_batch(st, err);
+
+	for (size_t i = 0; status == SW_OK && i < mon->held.v.n; i++) {
+		const struct sw_violation *v = &mon->held.v.a[i].v;
+		int64_t row = 0;
+
+		status = sw_store_upsert_violation(st, v, &row, err);
+		if (status == SW_OK && !remember_row(mon, v->id, row))
+			status = sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
+	}
+	for (size_t i = 0; status == SW_OK && i < mon->held.f.n; i++)
+		status = store_flow(mon, &mon->held.f.a[i], err);
+	if (status == SW_OK)
+		return sw_store_commit_batch(st, err);
+	sw_store_rollback_batch(st);
+	return status;
+}
+
+/* EVE events of the violations stored for the first time. */
+static void write_events(struct sw_monitor *mon, uint64_t *events)
+{
+	struct sw_eve *eve;
+	struct sw_err err;
+
+	*events = 0;
+	if (mon->cfg.eve == NULL)
+		return;
+	eve = sw_eve_new(mon->cfg.eve, &err);
+	if (eve == NULL)
+		return;
+	for (size_t i = 0; i < mon->held.v.n; i++)
+		if (mon->held.v.a[i].is_new)
+			sw_eve_write_violation(eve, &mon->held.v.a[i].v);
+	*events = sw_eve_count(eve);
+	if (sw_eve_free(eve, &err) != SW_OK && mon->cfg.warn != NULL)
+		mon->cfg.warn(mon->cfg.warn_ctx, &err);
+	fflush(mon->cfg.eve);
+}
+
+static void account_commit(struct sw_monitor *mon, uint64_t events, bool recovered)
+{
+	pthread_mutex_lock(&mon->lock);
+	mon->stats.store_batches++;
+	mon->stats.flows_stored += mon->held.f.n;
+	mon->stats.violations_stored += mon->held.v.n;
+	mon->stats.eve_events += events;
+	mon->stats.store_failing = false;
+	mon->stats.store_backlog = mon->shared.f.n;
+	if (recovered)
+		sw_err_clear(&mon->writer_err);
+	pthread_mutex_unlock(&mon->lock);
+	mon->held.v.n = 0;
+	mon->held.f.n = 0;
+}
+
+static void account_failure(struct sw_monitor *mon, const struct sw_err *err, bool first)
+{
+	pthread_mutex_lock(&mon->lock);
+	mon->stats.store_failed_batches++;
+	mon->stats.store_failing = true;
+	mon->writer_err = *err;
+	pthread_mutex_unlock(&mon->lock);
+	if (first && mon->cfg.warn != NULL) {
+		struct sw_err w = *err;
+		size_t len = strlen(w.msg);
+		snprintf(w.msg + len, sizeof(w.msg) - len,
+		         "; capture goes on, what is not stored is kept and retried");
+		mon->cfg.warn(mon->cfg.warn_ctx, &w);
+	}
+}
+
+static void warn_recovered(struct sw_monitor *mon, size_t flows, size_t violations)
+{
+	struct sw_err w;
+
+	if (mon->cfg.warn == NULL)
+		return;
+	sw_err_set(&w, SW_OK, NULL, 0, 0,
+	           "the database accepts writes again: stored %zu kept flows and %zu "
+	           "violations", flows, violations);
+	mon->cfg.warn(mon->cfg.warn_ctx, &w);
+}
+
+static void prune(struct sw_monitor *mon)
+{
+	uint64_t now = sw_monitor_mono_ns(), deleted = 0;
+	struct sw_err err;
+
+	if (mon->cfg.retain_flows_ns == 0 || now < mon->next_prune_ns ||
+	    mon->latest_ns <= mon->cfg.retain_flows_ns)
+		return;
+	mon->next_prune_ns = now + PRUNE_EVERY_NS;
+	if (sw_store_prune_flows(mon->cfg.store, mon->latest_ns - mon->cfg.retain_flows_ns,
+	                         &deleted, &err) != SW_OK) {
+		if (mon->cfg.warn != NULL)
+			mon->cfg.warn(mon->cfg.warn_ctx, &err);
+		return;
+	}
+	pthread_mutex_lock(&mon->lock);
+	mon->stats.flows_pruned += deleted;
+	pthread_mutex_unlock(&mon->lock);
+}
+
+/* One attempt to store what is held; returns the next wait. */
+static uint64_t store_round(struct sw_monitor *mon, uint64_t *backoff, bool *failing)
+{
+	size_t flows = mon->held.f.n, viols = mon->held.v.n;
+	struct sw_err err;
+	uint64_t events;
+
+	if (flows == 0 && viols == 0)
+		return mon->cfg.commit_interval_ns;
+	sw_err_clear(&err);
+	if (store_held(mon, &err) != SW_OK) {
+		account_failure(mon, &err, !*failing);
+		*failing = true;
+		*backoff = *backoff == 0 ? BACKOFF_MIN_NS : *backoff * 2;
+		if (*backoff > BACKOFF_MAX_NS)
+			*backoff = BACKOFF_MAX_NS;
+		return *backoff;
+	}
+	write_events(mon, &events);
+	account_commit(mon, events, *failing);
+	if (*failing)
+		warn_recovered(mon, flows, viols);
+	*failing = false;
+	*backoff = 0;
+	prune(mon);
+	return mon->cfg.commit_interval_ns;
+}
+
+void *sw_monitor_writer_main(void *arg)
+{
+	struct sw_monitor *mon = arg;
+	uint64_t wait_ns = mon->cfg.commit_interval_ns, backoff = 0;
+	bool stopping = false, failing = false;
+
+	mon->next_prune_ns = sw_monitor_mono_ns();
+	for (;;) {
+		wait_for_work(mon, wait_ns, failing, &stopping);
+		wait_ns = store_round(mon, &backoff, &failing);
+		if (stopping && (!failing || backoff >= BACKOFF_MAX_NS / 8))
+			break;
+	}
+	if (failing) {
+		/* given up: what is still held is lost, and counted */
+		pthread_mutex_lock(&mon->lock);
+		mon->stats.store_dropped += mon->held.f.n;
+		pthread_mutex_unlock(&mon->lock);
+	}
+	return NULL;
+}
