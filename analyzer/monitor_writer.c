@@ -271,6 +271,10 @@ void *sw_monitor_writer_main(void *arg)
 		if (stopping && (!failing || backoff >= BACKOFF_MAX_NS / 8))
 			break;
 	}
+	if (!failing) {
+		mon->next_prune_ns = 0; /* a last pass, for what the run added */
+		prune(mon);
+	}
 	if (failing) {
 		/* given up: what is still held is lost, and counted */
 		pthread_mutex_lock(&mon->lock);

@@ -1,0 +1,192 @@
+#!/bin/sh
+# `segwatch run` under faults, on live loopback traffic (127.0.0.2 ->
+# 127.0.0.3, one new destination port every 40 ms: each attempt is a new
+# violation of a default-deny policy, so the database shows exactly which
+# attempts were stored).
+# Checks:
+#   kill-N         SIGKILL at a random moment (SW_CRASH_ROUNDS rounds,
+#                  default 20): the database opens, PRAGMA integrity_check
+#                  is ok, every violation of an attempt made more than
+#                  LAG (commit interval + capture latency) before the kill
+#                  is stored, and nothing that was not attempted
+#   locked-start   another process holds an exclusive lock: exit 2 within
+#                  the busy timeout, naming the file and the lock
+#   locked-run     the lock is taken during a run for longer than the busy
+#                  timeout: one warning, capture goes on, and once the lock
+#                  is gone everything is stored (nothing lost)
+. "$(dirname "$0")/lib.sh"
+cd "$(dirname "$0")/../.." || exit 2
+SEGWATCH=${SEGWATCH:-./build/asan/segwatch}
+ROUNDS=${SW_CRASH_ROUNDS:-20}
+
+if [ "$(id -u)" -ne 0 ]; then
+	skip faults "needs root for live capture on lo"
+	finish
+fi
+
+cat >"$TMPD/inv.yaml" <<'EOF'
+namespaces:
+  - name: a
+  - name: b
+endpoints:
+  - id: a/client
+    labels: {app: client}
+    ips: [127.0.0.2]
+  - id: b/server
+    labels: {app: server}
+    ips: [127.0.0.3]
+EOF
+cat >"$TMPD/pol.yaml" <<'EOF'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: b}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+EOF
+# attempts.py OUT SECONDS: connects from 127.0.0.2 to 127.0.0.3:20000+k
+# (nothing listens: each attempt is answered by a reset) every 40 ms and
+# logs "port wallclock" after each attempt.
+cat >"$TMPD/attempts.py" <<'EOF'
+import socket, sys, time
+out = open(sys.argv[1], "w", buffering=1)
+end = time.time() + float(sys.argv[2])
+port = 20000
+while time.time() < end:
+    s = socket.socket()
+    s.bind(("127.0.0.2", 0))
+    try:
+        s.connect(("127.0.0.3", port))
+    except OSError:
+        pass
+    s.close()
+    out.write("%d %.6f\n" % (port, time.time()))
+    port += 1
+    time.sleep(0.04)
+EOF
+# verify.py DB ATTEMPTS KILL_TIME LAG: integrity, and every attempt older
+# than KILL_TIME - LAG stored, nothing unknown stored.
+cat >"$TMPD/verify.py" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+ic = db.execute("PRAGMA integrity_check").fetchone()[0]
+if ic != "ok":
+    print("integrity_check: %s" % ic); sys.exit(1)
+kill, lag = float(sys.argv[3]), float(sys.argv[4])
+attempts = [l.split() for l in open(sys.argv[2])]
+made = {int(p) for p, t in attempts}
+due = {int(p) for p, t in attempts if float(t) < kill - lag}
+stored = {r[0] for r in db.execute(
+    "SELECT port FROM violations WHERE src = 'a/client' AND dst = 'b/server'")}
+missing, unknown = due - stored, stored - made
+if not due:
+    print("no attempt was due before the kill: the round proves nothing"); sys.exit(1)
+if missing or unknown:
+    print("missing %d of %d due (e.g. %s), unknown %s" % (len(missing), len(due),
+          sorted(missing)[:5], sorted(unknown)[:5])); sys.exit(1)
+print("%d due, %d stored" % (len(due), len(stored)))
+EOF
+
+start_run() { # DB [extra args]: segwatch run on lo in the background, pid in $RUN_PID
+	db=$1
+	shift
+	"$SEGWATCH" run -i lo --immediate -f "host 127.0.0.3" --user root \
+		--inventory "$TMPD/inv.yaml" -p "$TMPD/pol.yaml" --db "$db" \
+		--commit-interval 200ms "$@" >"$TMPD/run.out" 2>"$TMPD/run.err" &
+	RUN_PID=$!
+	# ready when the database has its run row
+	for _ in $(seq 100); do
+		python3 -c 'import sqlite3,sys; sys.exit(0 if sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM runs").fetchone()[0] else 1)' "$db" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+LAG=0.6
+i=1
+while [ "$i" -le "$ROUNDS" ]; do
+	db="$TMPD/kill$i.db"
+	if ! start_run "$db"; then
+		not_ok "kill-$i" "segwatch run did not start: $(head -3 "$TMPD/run.err")"
+		kill -9 "$RUN_PID" 2>/dev/null
+		i=$((i + 1))
+		continue
+	fi
+	python3 "$TMPD/attempts.py" "$TMPD/att$i" 6 &
+	APID=$!
+	sleep "$(python3 -c 'import random; print(round(random.uniform(1.5, 4.0), 2))')"
+	t=$(python3 -c 'import time; print("%.6f" % time.time())')
+	kill -9 "$RUN_PID"
+	wait "$RUN_PID" 2>/dev/null
+	kill "$APID" 2>/dev/null
+	wait "$APID" 2>/dev/null
+	if sanitizer_report "$TMPD/run.err"; then
+		not_ok "kill-$i" "sanitizer report"
+	elif python3 "$TMPD/verify.py" "$db" "$TMPD/att$i" "$t" "$LAG" >"$TMPD/v" 2>&1; then
+		ok "kill-$i # $(cat "$TMPD/v")"
+	else
+		not_ok "kill-$i" "$(cat "$TMPD/v")"
+	fi
+	i=$((i + 1))
+done
+
+# lock.py DB SECONDS: holds an exclusive lock; prints "locked" once it has it.
+cat >"$TMPD/lock.py" <<'EOF'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+db.execute("ROLLBACK")
+EOF
+
+db="$TMPD/locked.db"
+"$SEGWATCH" run -r examples/three-tier.pcap --inventory examples/inventory.yaml \
+	-p examples/policies.yaml --db "$db" -q >/dev/null 2>&1
+python3 "$TMPD/lock.py" "$db" 12 >"$TMPD/lock.out" &
+LPID=$!
+while ! grep -q locked "$TMPD/lock.out" 2>/dev/null; do sleep 0.05; done
+t0=$(date +%s)
+run run -r examples/three-tier.pcap --inventory examples/inventory.yaml \
+	-p examples/policies.yaml --db "$db" -q
+t1=$(date +%s)
+if expect_rc locked-start 2; then
+	if has "$TMPD/err" "$db" && grep -qi "lock" "$TMPD/err" && [ $((t1 - t0)) -le 9 ]; then
+		ok locked-start
+	else
+		not_ok locked-start "after $((t1 - t0)) s: $(head -2 "$TMPD/err")"
+	fi
+fi
+kill "$LPID" 2>/dev/null
+wait "$LPID" 2>/dev/null
+
+db="$TMPD/lockrun.db"
+if start_run "$db"; then
+	python3 "$TMPD/attempts.py" "$TMPD/attl" 9 &
+	APID=$!
+	sleep 1
+	python3 "$TMPD/lock.py" "$db" 7 >/dev/null &
+	LPID=$!
+	wait "$APID"
+	wait "$LPID"
+	sleep 1.5 # the writer's backoff
+	kill -TERM "$RUN_PID"
+	wait "$RUN_PID"
+	rc=$?
+	t=$(python3 -c 'import time; print(time.time())')
+	if sanitizer_report "$TMPD/run.err"; then
+		not_ok locked-run "sanitizer report"
+	elif [ "$rc" -ne 0 ]; then
+		not_ok locked-run "exit status $rc: $(head -3 "$TMPD/run.err")"
+	elif ! grep -q "retried" "$TMPD/run.err" || ! grep -q "accepts writes again" "$TMPD/run.err"; then
+		not_ok locked-run "no warning and recovery message: $(head -3 "$TMPD/run.err")"
+	elif python3 "$TMPD/verify.py" "$db" "$TMPD/attl" "$t" 0 >"$TMPD/v" 2>&1; then
+		ok "locked-run # $(cat "$TMPD/v")"
+	else
+		not_ok locked-run "$(cat "$TMPD/v")"
+	fi
+else
+	not_ok locked-run "segwatch run did not start: $(head -3 "$TMPD/run.err")"
+	kill -9 "$RUN_PID" 2>/dev/null
+fi
+finish
