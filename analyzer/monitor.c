@@ -33,6 +33,17 @@ uint64_t sw_monitor_wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+bool sw_grow_zeroed(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t old = *cap;
+
+	if (!sw_grow(arr, cap, need, elem))
+		return false;
+	if (*cap > old)
+		memset((char *)*arr + old * elem, 0, (*cap - old) * elem);
+	return true;
+}
+
 bool sw_rec_push(struct rec_vec *v, const struct flow_rec *r)
 {
 	if (!sw_grow((void **)&v->a, &v->cap, v->n + 1, sizeof(*v->a)))
@@ -62,7 +73,7 @@ static void mark_violation(struct sw_monitor *mon, const struct sw_violation *v,
 {
 	uint64_t id = v->id;
 
-	if (!sw_grow((void **)&mon->vflags, &mon->vflags_cap, id + 1, 1)) {
+	if (!sw_grow_zeroed((void **)&mon->vflags, &mon->vflags_cap, id + 1, 1)) {
 		mon->nomem = true;
 		return;
 	}
@@ -411,6 +422,7 @@ void sw_monitor_free(struct sw_monitor *mon)
 	free(mon->vflags);
 	free(mon->dirty);
 	free(mon->row_of_vid);
+	free(mon->held_slot);
 	pthread_cond_destroy(&mon->drained);
 	pthread_cond_destroy(&mon->wake);
 	pthread_mutex_destroy(&mon->lock);

@@ -27,6 +27,8 @@ struct viol_snap {
 	struct sw_violation v;
 	bool is_new;             /* first snapshot: an event goes out once it is
 	                          * stored */
+	bool row_assigned;       /* writer: its row was created by the batch
+	                          * being written */
 };
 
 /* Growable arrays of hand-over items. */
@@ -67,6 +69,8 @@ struct sw_monitor {
 	pthread_t writer;
 	bool writer_running;
 	struct monitor_queue held;   /* taken from shared, not yet committed */
+	size_t *held_slot;           /* by violation id: index + 1 in held.v */
+	size_t held_slot_cap;
 	int64_t *row_of_vid;         /* store row of each violation id */
 	size_t row_cap;
 	uint64_t latest_ns;          /* newest flow end seen: retention clock */
@@ -75,6 +79,9 @@ struct sw_monitor {
 
 /* The writer thread's body (monitor_writer.c). */
 void *sw_monitor_writer_main(void *mon);
+
+/* sw_grow that zeroes the elements it adds. */
+bool sw_grow_zeroed(void **arr, size_t *cap, size_t need, size_t elem);
 
 /* Appends items; false when out of memory. */
 bool sw_rec_push(struct rec_vec *v, const struct flow_rec *r);

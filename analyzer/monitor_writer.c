@@ -27,19 +27,26 @@ static void deadline_after(struct timespec *ts, uint64_t ns)
 	ts->tv_nsec = (long)(ns % 1000000000ull);
 }
 
-/* Merges a newer snapshot of a violation into held (one per id). */
+/* Merges a newer snapshot of a violation into held (one per id, found
+ * through held_slot: index + 1 of each id's snapshot in held.v). */
 static bool hold_snapshot(struct sw_monitor *mon, const struct viol_snap *s)
 {
-	for (size_t i = mon->held.v.n; i-- > 0;) {
-		struct viol_snap *h = &mon->held.v.a[i];
-		if (h->v.id == s->v.id) {
-			bool was_new = h->is_new;
-			*h = *s;
-			h->is_new = was_new || s->is_new;
-			return true;
-		}
+	uint64_t id = s->v.id;
+
+	if (!sw_grow_zeroed((void **)&mon->held_slot, &mon->held_slot_cap, id + 1,
+	                    sizeof(*mon->held_slot)))
+		return false;
+	if (mon->held_slot[id] != 0) {
+		struct viol_snap *h = &mon->held.v.a[mon->held_slot[id] - 1];
+		bool was_new = h->is_new;
+		*h = *s;
+		h->is_new = was_new || s->is_new;
+		return true;
 	}
-	return sw_snap_push(&mon->held.v, s);
+	if (!sw_snap_push(&mon->held.v, s))
+		return false;
+	mon->held_slot[id] = mon->held.v.n;
+	return true;
 }
 
 /* Moves what waits in shared into held (lock held). */
@@ -90,7 +97,7 @@ static void wait_for_work(struct sw_monitor *mon, uint64_t wait_ns, bool backing
 
 static bool remember_row(struct sw_monitor *mon, uint64_t vid, int64_t row)
 {
-	if (!sw_grow((void **)&mon->row_of_vid, &mon->row_cap, vid + 1, sizeof(int64_t)))
+	if (!sw_grow_zeroed((void **)&mon->row_of_vid, &mon->row_cap, vid + 1, sizeof(int64_t)))
 		return false;
 	mon->row_of_vid[vid] = row;
 	return true;
@@ -124,24 +131,54 @@ static enum sw_status store_flow(struct sw_monitor *mon, const struct flow_rec *
 	return sw_store_put_flow(mon->cfg.store, &sf, err);
 }
 
+/* Forgets the rows given to violations by a batch that was rolled back. */
+static void forget_rows(struct sw_monitor *mon, size_t upto)
+{
+	for (size_t i = 0; i < upto; i++) {
+		const struct viol_snap *h = &mon->held.v.a[i];
+		if (h->row_assigned)
+			mon->row_of_vid[h->v.id] = 0;
+	}
+}
+
+static enum sw_status store_violations(struct sw_monitor *mon, size_t *done, struct sw_err *err)
+{
+	struct sw_store *st = mon->cfg.store;
+	enum sw_status status = SW_OK;
+
+	for (*done = 0; status == SW_OK && *done < mon->held.v.n; ++*done) {
+		struct viol_snap *h = &mon->held.v.a[*done];
+		int64_t row = row_of(mon, h->v.id);
+
+		h->row_assigned = false;
+		if (row != 0) {
+			status = sw_store_update_violation(st, row, &h->v, err);
+			continue;
+		}
+		status = sw_store_upsert_violation(st, &h->v, &row, err);
+		if (status == SW_OK && !remember_row(mon, h->v.id, row))
+			status = sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
+		h->row_assigned = status == SW_OK;
+	}
+	return status;
+}
+
 static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 {
 	struct sw_store *st = mon->cfg.store;
 	enum sw_status status = sw_store_begin_batch(st, err);
+	size_t done = 0;
 
-	for (size_t i = 0; status == SW_OK && i < mon->held.v.n; i++) {
-		const struct sw_violation *v = &mon->held.v.a[i].v;
-		int64_t row = 0;
-
-		status = sw_store_upsert_violation(st, v, &row, err);
-		if (status == SW_OK && !remember_row(mon, v->id, row))
-			status = sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
-	}
+	if (status == SW_OK)
+		status = store_violations(mon, &done, err);
 	for (size_t i = 0; status == SW_OK && i < mon->held.f.n; i++)
 		status = store_flow(mon, &mon->held.f.a[i], err);
 	if (status == SW_OK)
-		return sw_store_commit_batch(st, err);
-	sw_store_rollback_batch(st);
+		status = sw_store_commit_batch(st, err);
+	else
+		sw_store_rollback_batch(st);
+	if (status != SW_OK)
+		forget_rows(mon, done);
 	return status;
 }
 
@@ -178,6 +215,8 @@ static void account_commit(struct sw_monitor *mon, uint64_t events, bool recover
 	if (recovered)
 		sw_err_clear(&mon->writer_err);
 	pthread_mutex_unlock(&mon->lock);
+	for (size_t i = 0; i < mon->held.v.n; i++)
+		mon->held_slot[mon->held.v.a[i].v.id] = 0;
 	mon->held.v.n = 0;
 	mon->held.f.n = 0;
 }

@@ -310,6 +310,48 @@ enum sw_status sw_store_upsert_violation(struct sw_store *st, const struct sw_vi
 	return status;
 }
 
+static const char sql_update_violation[] =
+	"UPDATE violations SET"
+	" first_seen_ns = min(first_seen_ns, ?2), last_seen_ns = max(last_seen_ns, ?3),"
+	" flows = prior_flows + ?4, src_pkts = prior_src_pkts + ?5,"
+	" src_bytes = prior_src_bytes + ?6, dst_pkts = prior_dst_pkts + ?7,"
+	" dst_bytes = prior_dst_bytes + ?8,"
+	" fw_verdict = coalesce(?9, fw_verdict),"
+	" fw_prefix = CASE WHEN ?9 IS NULL THEN fw_prefix ELSE ?10 END"
+	" WHERE id = ?1";
+
+enum sw_status sw_store_update_violation(struct sw_store *st, int64_t row_id,
+                                         const struct sw_violation *v, struct sw_err *err)
+{
+	sqlite3_stmt *s;
+	enum sw_status status = SW_OK;
+
+	if (need_writable(st, err) != SW_OK)
+		return SW_ERR_INVALID;
+	s = sw_store_sql(st, sql_update_violation, err);
+	if (s == NULL)
+		return err ? err->status : SW_ERR_IO;
+	sqlite3_bind_int64(s, 1, row_id);
+	bind_u64(s, 2, v->first_ns);
+	bind_u64(s, 3, v->last_ns);
+	bind_u64(s, 4, v->flows);
+	bind_u64(s, 5, v->pkts[0]);
+	bind_u64(s, 6, v->bytes[0]);
+	bind_u64(s, 7, v->pkts[1]);
+	bind_u64(s, 8, v->bytes[1]);
+	if (v->fw_verdict != SW_FW_NONE) {
+		sqlite3_bind_text(s, 9, sw_fw_verdict_name(v->fw_verdict), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 10, v->fw_prefix, -1, SQLITE_STATIC);
+	}
+	if (step_done(s) != SQLITE_DONE)
+		status = sw_store_fail(st, err, "update a violation");
+	else if (sqlite3_changes(st->db) != 1)
+		status = sw_err_set(err, SW_ERR_NOTFOUND, st->path, 0, 0,
+		                    "violation %lld is not in the database", (long long)row_id);
+	stmt_done(s);
+	return status;
+}
+
 /* ---- inventory and policies ---- */
 
 static char *labels_json(const struct sw_labels *l)

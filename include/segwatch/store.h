@@ -127,6 +127,15 @@ enum sw_status sw_store_put_flow(struct sw_store *st, const struct sw_store_flow
 enum sw_status sw_store_upsert_violation(struct sw_store *st, const struct sw_violation *v,
                                          int64_t *row_id, struct sw_err *err) SW_WUR;
 
+/* The cheap path for a violation already stored in this run (row_id from
+ * sw_store_upsert_violation): only its counters, first/last seen and
+ * firewall verdict change, exactly as the upsert would change them; the
+ * explanation, summary and samples are left alone. SW_ERR_NOTFOUND when
+ * the row is gone. Borrows v. */
+enum sw_status sw_store_update_violation(struct sw_store *st, int64_t row_id,
+                                         const struct sw_violation *v,
+                                         struct sw_err *err) SW_WUR;
+
 /* Upserts every namespace (by name) and endpoint (by id) of inv with
  * loaded_ns; rows missing from inv are kept. Borrows inv. */
 enum sw_status sw_store_put_inventory(struct sw_store *st, const struct sw_inventory *inv,
