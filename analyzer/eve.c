@@ -142,9 +142,9 @@ static void lost(struct sw_eve *e, enum sw_status st, int errnum)
 	}
 }
 
-void sw_eve_write_violation(struct sw_eve *e, const struct sw_violation *v)
+/* Writes o as one line (taking the reference). */
+static void write_event(struct sw_eve *e, json_t *o)
 {
-	json_t *o = sw_eve_violation_json(v);
 	char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	size_t len = line ? strlen(line) : 0;
 
@@ -160,6 +160,62 @@ void sw_eve_write_violation(struct sw_eve *e, const struct sw_violation *v)
 	else
 		e->count++;
 	free(line);
+}
+
+void sw_eve_write_violation(struct sw_eve *e, const struct sw_violation *v)
+{
+	write_event(e, sw_eve_violation_json(v));
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* The "anomaly" member; NULL when out of memory. */
+static json_t *anomaly_member(const struct sw_anomaly *a, int64_t id)
+{
+	json_t *m = json_object();
+	json_t *ev = a->evidence ? json_loads(a->evidence, 0, NULL) : NULL;
+	int bad = m == NULL;
+
+	/* the _new setters take their value's reference even when failing */
+	bad = json_object_set_new(m, "evidence", ev ? ev : json_object()) || bad;
+	bad = bad || set_str(m, "kind", sw_anomaly_kind_name(a->kind)) ||
+	      json_object_set_new(m, "id", json_integer(id)) || set_str(m, "src", a->src) ||
+	      json_object_set_new(m, "dest", str_or_null(a->dst)) ||
+	      json_object_set_new(m, "src_namespace", str_or_null(a->src_ns)) ||
+	      json_object_set_new(m, "dest_namespace", str_or_null(a->dst_ns)) ||
+	      json_object_set_new(m, "score", json_real(a->score));
+	if (bad) {
+		json_decref(m);
+		return NULL;
+	}
+	return m;
+}
+
+json_t *sw_eve_anomaly_json(const struct sw_anomaly *a, int64_t id)
+{
+	char ts[SW_TIME_STRLEN], proto[8];
+	json_t *o = json_object();
+	int bad = o == NULL;
+
+	sw_format_time(a->detected_ns, ts, sizeof(ts));
+	bad = bad || set_str(o, "timestamp", ts) || set_str(o, "event_type", "anomaly");
+	if (!bad && a->dst != NULL)
+		bad = set_str(o, "proto", eve_proto(a->proto, proto, sizeof(proto))) ||
+		      set_int(o, "dest_port", a->port);
+	bad = bad || json_object_set_new(o, "anomaly", anomaly_member(a, id));
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+void sw_eve_write_anomaly(struct sw_eve *e, const struct sw_anomaly *a, int64_t id)
+{
+	write_event(e, sw_eve_anomaly_json(a, id));
 }
 
 uint64_t sw_eve_count(const struct sw_eve *e)

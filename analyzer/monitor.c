@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "segwatch/grow.h"
+#include "segwatch/store_baseline.h"
 
 /* Hand over at least this often, and when this many flows are waiting. */
 #define HANDOVER_NS 50000000ull
@@ -44,26 +45,52 @@ bool sw_grow_zeroed(void **arr, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
-bool sw_rec_push(struct rec_vec *v, const struct flow_rec *r)
+bool sw_vec_push(void **a, size_t *n, size_t *cap, const void *items, size_t count,
+                 size_t elem)
 {
-	if (!sw_grow((void **)&v->a, &v->cap, v->n + 1, sizeof(*v->a)))
+	if (count == 0)
+		return true;
+	if (!sw_grow(a, cap, *n + count, elem))
 		return false;
-	v->a[v->n++] = *r;
+	memcpy((char *)*a + *n * elem, items, count * elem);
+	*n += count;
 	return true;
 }
 
-bool sw_snap_push(struct snap_vec *v, const struct viol_snap *s)
+bool sw_vec_move(void **da, size_t *dn, size_t *dcap, void **sa, size_t *sn, size_t *scap,
+                 size_t elem)
 {
-	if (!sw_grow((void **)&v->a, &v->cap, v->n + 1, sizeof(*v->a)))
+	if (*dn == 0) {
+		void *ta = *da;
+		size_t tcap = *dcap;
+		*da = *sa;
+		*dn = *sn;
+		*dcap = *scap;
+		*sa = ta;
+		*scap = tcap;
+		*sn = 0;
+		return true;
+	}
+	if (!sw_vec_push(da, dn, dcap, *sa, *sn, elem))
 		return false;
-	v->a[v->n++] = *s;
+	*sn = 0;
 	return true;
+}
+
+void sw_anom_clear(struct anom_vec *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->a[i].text);
+	v->n = 0;
 }
 
 void sw_monitor_queue_free(struct monitor_queue *q)
 {
+	sw_anom_clear(&q->an);
 	free(q->v.a);
 	free(q->f.a);
+	free(q->e.a);
+	free(q->an.a);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -107,6 +134,8 @@ static void on_flow(void *ctx, enum sw_flow_event ev, enum sw_flow_end why, stru
 	struct flow_rec r;
 
 	sw_violations_flow(mon->vt, ev, why, f);
+	if (mon->bl != NULL)
+		sw_baseline_flow(mon->bl, ev, why, f);
 	if (ev != SW_FLOW_END || mon->cfg.no_flows)
 		return;
 	sw_violations_judgement(mon->vt, f, &reason, &v);
@@ -114,7 +143,7 @@ static void on_flow(void *ctx, enum sw_flow_event ev, enum sw_flow_end why, stru
 	r.why = (uint8_t)why;
 	r.reason = (uint8_t)reason;
 	r.vid = v != NULL ? v->id : 0;
-	if (!sw_rec_push(&mon->local.f, &r))
+	if (!VEC_PUSH(&mon->local.f, &r))
 		mon->nomem = true;
 	if (mon->local.f.n >= HANDOVER_FLOWS)
 		handover(mon);
@@ -130,43 +159,51 @@ static void snapshot_dirty(struct sw_monitor *mon)
 		s.v = *v;
 		s.is_new = (mon->vflags[v->id] & VF_NEW) != 0;
 		mon->vflags[v->id] = 0;
-		if (!sw_snap_push(&mon->local.v, &s))
+		if (!VEC_PUSH(&mon->local.v, &s))
 			mon->nomem = true;
 	}
 	mon->n_dirty = 0;
 }
 
-/* Appends src to dst (moving the items); false when out of memory. */
-static bool move_recs(struct rec_vec *dst, struct rec_vec *src)
+/* Copies an anomaly (its strings die with the callback) into the local
+ * queue. */
+static void on_anomaly(void *ctx, const struct sw_anomaly *a)
 {
-	if (dst->n == 0) {
-		struct rec_vec t = *dst;
-		*dst = *src;
-		*src = t;
-		return true;
+	struct sw_monitor *mon = ctx;
+	const char *parts[5] = {a->src, a->dst, a->src_ns, a->dst_ns, a->evidence};
+	const char **fields[5];
+	struct anomaly_rec r;
+	size_t len = 0, at = 0;
+
+	r.a = *a;
+	fields[0] = &r.a.src, fields[1] = &r.a.dst, fields[2] = &r.a.src_ns;
+	fields[3] = &r.a.dst_ns, fields[4] = &r.a.evidence;
+	for (int i = 0; i < 5; i++)
+		len += parts[i] ? strlen(parts[i]) + 1 : 0;
+	r.text = malloc(len ? len : 1);
+	if (r.text == NULL) {
+		mon->nomem = true;
+		return;
 	}
-	if (!sw_grow((void **)&dst->a, &dst->cap, dst->n + src->n, sizeof(*dst->a)))
-		return false;
-	memcpy(dst->a + dst->n, src->a, src->n * sizeof(*src->a));
-	dst->n += src->n;
-	src->n = 0;
-	return true;
+	for (int i = 0; i < 5; i++) {
+		if (parts[i] == NULL)
+			continue;
+		size_t n = strlen(parts[i]) + 1;
+		memcpy(r.text + at, parts[i], n);
+		*fields[i] = r.text + at;
+		at += n;
+	}
+	if (!VEC_PUSH(&mon->local.an, &r)) {
+		free(r.text);
+		mon->nomem = true;
+	}
 }
 
-static bool move_snaps(struct snap_vec *dst, struct snap_vec *src)
+static enum sw_status collect_edge(void *ctx, const struct sw_baseline_edge *e)
 {
-	if (dst->n == 0) {
-		struct snap_vec t = *dst;
-		*dst = *src;
-		*src = t;
-		return true;
-	}
-	if (!sw_grow((void **)&dst->a, &dst->cap, dst->n + src->n, sizeof(*dst->a)))
-		return false;
-	memcpy(dst->a + dst->n, src->a, src->n * sizeof(*src->a));
-	dst->n += src->n;
-	src->n = 0;
-	return true;
+	struct sw_monitor *mon = ctx;
+
+	return VEC_PUSH(&mon->local.e, e) ? SW_OK : SW_ERR_NOMEM;
 }
 
 /* Called with the lock held: refreshes the statistics snapshot. */
@@ -176,6 +213,8 @@ static void publish_stats(struct sw_monitor *mon)
 		sw_capture_stats(mon->cap, &mon->stats.cap);
 	sw_flowtable_stats(mon->ft, &mon->stats.ft);
 	sw_violations_stats(mon->vt, &mon->stats.vt);
+	if (mon->bl != NULL)
+		sw_baseline_stats(mon->bl, &mon->stats.bl);
 	mon->stats.store_backlog = mon->shared.f.n;
 }
 
@@ -195,22 +234,27 @@ static bool room_for_flows(struct sw_monitor *mon, size_t n)
 static void handover(struct sw_monitor *mon)
 {
 	snapshot_dirty(mon);
+	if (mon->bl != NULL && sw_baseline_take_dirty(mon->bl, collect_edge, mon) != SW_OK)
+		mon->nomem = true; /* the rest stays dirty: taken next time */
 	pthread_mutex_lock(&mon->lock);
-	if (!move_snaps(&mon->shared.v, &mon->local.v))
+	if (!VEC_MOVE(&mon->shared.v, &mon->local.v) || !VEC_MOVE(&mon->shared.e, &mon->local.e) ||
+	    !VEC_MOVE(&mon->shared.an, &mon->local.an))
 		mon->nomem = true;
 	if (mon->local.f.n > 0) {
 		if (!room_for_flows(mon, mon->local.f.n)) {
 			mon->stats.store_dropped += mon->local.f.n;
 			mon->local.f.n = 0;
-		} else if (!move_recs(&mon->shared.f, &mon->local.f)) {
+		} else if (!VEC_MOVE(&mon->shared.f, &mon->local.f)) {
 			mon->nomem = true;
 		}
 	}
 	if (mon->nomem) {
 		/* what could not be queued is lost: count it as dropped */
-		mon->stats.store_dropped += mon->local.f.n;
+		mon->stats.store_dropped += mon->local.f.n + mon->local.an.n;
 		mon->local.f.n = 0;
 		mon->local.v.n = 0;
+		mon->local.e.n = 0;
+		sw_anom_clear(&mon->local.an);
 		mon->nomem = false;
 	}
 	publish_stats(mon);
@@ -224,8 +268,11 @@ static void on_tick(void *ctx, struct sw_capture *cap)
 	struct sw_monitor *mon = ctx;
 
 	(void)cap;
-	if (sw_monitor_mono_ns() >= mon->next_handover_ns)
-		handover(mon);
+	if (sw_monitor_mono_ns() < mon->next_handover_ns)
+		return;
+	if (mon->bl != NULL && mon->cfg.live)
+		sw_baseline_advance(mon->bl, sw_monitor_wall_ns());
+	handover(mon);
 }
 
 /* ---- life cycle ---- */
@@ -236,6 +283,34 @@ static enum sw_status check_config(const struct sw_monitor_config *cfg, struct s
 		return sw_err_set(err, SW_ERR_INVALID, NULL, 0, 0,
 		                  "the monitor needs a matcher and a store");
 	return SW_OK;
+}
+
+struct edge_loader {
+	struct sw_baseline *bl;
+	struct sw_err *err;
+};
+
+static enum sw_status load_edge(void *ctx, const struct sw_store_edge *e)
+{
+	struct edge_loader *l = ctx;
+
+	return sw_baseline_add(l->bl, &e->e, l->err);
+}
+
+/* The baseline, with the edges stored by earlier runs. */
+static enum sw_status open_baseline(struct sw_monitor *mon, struct sw_err *err)
+{
+	struct sw_baseline_config bc = mon->cfg.baseline;
+	struct edge_loader l;
+
+	bc.on_anomaly = on_anomaly;
+	bc.on_anomaly_ctx = mon;
+	mon->bl = sw_baseline_new(mon->cfg.m, &bc, err);
+	if (mon->bl == NULL)
+		return err ? err->status : SW_ERR_NOMEM;
+	l.bl = mon->bl;
+	l.err = err;
+	return sw_store_list_edges(mon->cfg.store, NULL, load_edge, &l, NULL, err);
 }
 
 struct sw_monitor *sw_monitor_new(const struct sw_monitor_config *cfg, struct sw_err *err)
@@ -264,7 +339,7 @@ struct sw_monitor *sw_monitor_new(const struct sw_monitor_config *cfg, struct sw
 	vc.on_change_ctx = mon;
 	mon->vt = sw_violations_new(cfg->m, &vc, err);
 	mon->ft = mon->vt ? sw_flowtable_new(&cfg->ft, on_flow, mon, err) : NULL;
-	if (mon->ft == NULL) {
+	if (mon->ft == NULL || (cfg->baseline_on && open_baseline(mon, err) != SW_OK)) {
 		sw_monitor_free(mon);
 		return NULL;
 	}
@@ -416,6 +491,7 @@ void sw_monitor_free(struct sw_monitor *mon)
 	stop_writer(mon);
 	sw_flowtable_free(mon->ft);
 	sw_violations_free(mon->vt);
+	sw_baseline_free(mon->bl);
 	sw_monitor_queue_free(&mon->local);
 	sw_monitor_queue_free(&mon->shared);
 	sw_monitor_queue_free(&mon->held);
@@ -423,6 +499,7 @@ void sw_monitor_free(struct sw_monitor *mon)
 	free(mon->dirty);
 	free(mon->row_of_vid);
 	free(mon->held_slot);
+	free(mon->held_anomaly_rows);
 	pthread_cond_destroy(&mon->drained);
 	pthread_cond_destroy(&mon->wake);
 	pthread_mutex_destroy(&mon->lock);

@@ -31,20 +31,33 @@ struct viol_snap {
 	                          * being written */
 };
 
+/* An anomaly as the writer stores it: the strings in one allocation. */
+struct anomaly_rec {
+	struct sw_anomaly a;
+	char *text;
+};
+
 /* Growable arrays of hand-over items. */
 struct rec_vec { struct flow_rec *a; size_t n, cap; };
 struct snap_vec { struct viol_snap *a; size_t n, cap; };
+struct edge_vec { struct sw_baseline_edge *a; size_t n, cap; }; /* strings
+                          * borrowed from the baseline (stable until it is
+                          * freed, after the writer) */
+struct anom_vec { struct anomaly_rec *a; size_t n, cap; };
 
 /* What waits for the writer (under mon->lock) or what the writer holds. */
 struct monitor_queue {
 	struct snap_vec v;
 	struct rec_vec f;
+	struct edge_vec e;
+	struct anom_vec an;
 };
 
 struct sw_monitor {
 	struct sw_monitor_config cfg;
 	struct sw_violations *vt;
 	struct sw_flowtable *ft;
+	struct sw_baseline *bl;      /* NULL without baseline_on */
 	struct sw_capture *cap;      /* attached, borrowed */
 
 	/* capture thread only */
@@ -69,6 +82,8 @@ struct sw_monitor {
 	pthread_t writer;
 	bool writer_running;
 	struct monitor_queue held;   /* taken from shared, not yet committed */
+	int64_t *held_anomaly_rows;  /* rows of held.an, once inserted */
+	size_t held_anomaly_cap;
 	size_t *held_slot;           /* by violation id: index + 1 in held.v */
 	size_t held_slot_cap;
 	int64_t *row_of_vid;         /* store row of each violation id */
@@ -83,9 +98,19 @@ void *sw_monitor_writer_main(void *mon);
 /* sw_grow that zeroes the elements it adds. */
 bool sw_grow_zeroed(void **arr, size_t *cap, size_t need, size_t elem);
 
-/* Appends items; false when out of memory. */
-bool sw_rec_push(struct rec_vec *v, const struct flow_rec *r);
-bool sw_snap_push(struct snap_vec *v, const struct viol_snap *s);
+/* Appends n items of elem bytes to a growable array (a, n, cap as in the
+ * vec structs above); false when out of memory. */
+bool sw_vec_push(void **a, size_t *n, size_t *cap, const void *items, size_t count,
+                 size_t elem);
+#define VEC_PUSH(v, item) sw_vec_push((void **)&(v)->a, &(v)->n, &(v)->cap, (item), 1, \
+                                      sizeof(*(v)->a))
+/* Moves every item of src to the end of dst (swapping when dst is empty). */
+bool sw_vec_move(void **da, size_t *dn, size_t *dcap, void **sa, size_t *sn, size_t *scap,
+                 size_t elem);
+#define VEC_MOVE(d, s) sw_vec_move((void **)&(d)->a, &(d)->n, &(d)->cap, (void **)&(s)->a, \
+                                   &(s)->n, &(s)->cap, sizeof(*(d)->a))
+/* Frees the anomalies' texts and empties the vector. */
+void sw_anom_clear(struct anom_vec *v);
 void sw_monitor_queue_free(struct monitor_queue *q);
 
 /* Monotonic and wall clocks in nanoseconds. */

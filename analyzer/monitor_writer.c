@@ -14,6 +14,7 @@
 
 #include "segwatch/eve.h"
 #include "segwatch/grow.h"
+#include "segwatch/store_baseline.h"
 
 #define BACKOFF_MIN_NS 500000000ull
 #define BACKOFF_MAX_NS 30000000000ull
@@ -43,7 +44,7 @@ static bool hold_snapshot(struct sw_monitor *mon, const struct viol_snap *s)
 		h->is_new = was_new || s->is_new;
 		return true;
 	}
-	if (!sw_snap_push(&mon->held.v, s))
+	if (!VEC_PUSH(&mon->held.v, s))
 		return false;
 	mon->held_slot[id] = mon->held.v.n;
 	return true;
@@ -58,18 +59,16 @@ static void take_shared(struct sw_monitor *mon)
 		if (!hold_snapshot(mon, &q->v.a[i]))
 			mon->stats.store_dropped++;
 	q->v.n = 0;
-	if (mon->held.f.n == 0) {
-		struct rec_vec t = mon->held.f;
-		mon->held.f = q->f;
-		q->f = t;
-	} else if (sw_grow((void **)&mon->held.f.a, &mon->held.f.cap,
-	                   mon->held.f.n + q->f.n, sizeof(*q->f.a))) {
-		memcpy(mon->held.f.a + mon->held.f.n, q->f.a, q->f.n * sizeof(*q->f.a));
-		mon->held.f.n += q->f.n;
-	} else {
+	if (!VEC_MOVE(&mon->held.f, &q->f)) {
 		mon->stats.store_dropped += q->f.n;
+		q->f.n = 0;
 	}
-	q->f.n = 0;
+	if (!VEC_MOVE(&mon->held.e, &q->e))
+		q->e.n = 0; /* the edges' later changes store them again */
+	if (!VEC_MOVE(&mon->held.an, &q->an)) {
+		mon->stats.store_dropped += q->an.n;
+		sw_anom_clear(&q->an);
+	}
 	pthread_cond_broadcast(&mon->drained);
 }
 
@@ -83,8 +82,8 @@ static void wait_for_work(struct sw_monitor *mon, uint64_t wait_ns, bool backing
 
 	deadline_after(&until, wait_ns);
 	pthread_mutex_lock(&mon->lock);
-	while (backing_off ||
-	       (!mon->stopping && mon->shared.v.n == 0 && mon->shared.f.n == 0)) {
+	while (backing_off || (!mon->stopping && mon->shared.v.n == 0 && mon->shared.f.n == 0 &&
+	                       mon->shared.e.n == 0 && mon->shared.an.n == 0)) {
 		if (pthread_cond_timedwait(&mon->wake, &mon->lock, &until) == ETIMEDOUT)
 			break;
 	}
@@ -169,10 +168,20 @@ static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 	enum sw_status status = sw_store_begin_batch(st, err);
 	size_t done = 0;
 
+	if (status == SW_OK &&
+	    !sw_grow_zeroed((void **)&mon->held_anomaly_rows, &mon->held_anomaly_cap,
+	                    mon->held.an.n, sizeof(int64_t)))
+		status = sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
+
 	if (status == SW_OK)
 		status = store_violations(mon, &done, err);
 	for (size_t i = 0; status == SW_OK && i < mon->held.f.n; i++)
 		status = store_flow(mon, &mon->held.f.a[i], err);
+	for (size_t i = 0; status == SW_OK && i < mon->held.e.n; i++)
+		status = sw_store_upsert_edge(st, &mon->held.e.a[i], err);
+	for (size_t i = 0; status == SW_OK && i < mon->held.an.n; i++)
+		status = sw_store_insert_anomaly(st, &mon->held.an.a[i].a, &mon->held_anomaly_rows[i],
+		                                 err);
 	if (status == SW_OK)
 		status = sw_store_commit_batch(st, err);
 	else
@@ -197,6 +206,8 @@ static void write_events(struct sw_monitor *mon, uint64_t *events)
 	for (size_t i = 0; i < mon->held.v.n; i++)
 		if (mon->held.v.a[i].is_new)
 			sw_eve_write_violation(eve, &mon->held.v.a[i].v);
+	for (size_t i = 0; i < mon->held.an.n; i++)
+		sw_eve_write_anomaly(eve, &mon->held.an.a[i].a, mon->held_anomaly_rows[i]);
 	*events = sw_eve_count(eve);
 	if (sw_eve_free(eve, &err) != SW_OK && mon->cfg.warn != NULL)
 		mon->cfg.warn(mon->cfg.warn_ctx, &err);
@@ -209,6 +220,8 @@ static void account_commit(struct sw_monitor *mon, uint64_t events, bool recover
 	mon->stats.store_batches++;
 	mon->stats.flows_stored += mon->held.f.n;
 	mon->stats.violations_stored += mon->held.v.n;
+	mon->stats.anomalies_stored += mon->held.an.n;
+	mon->stats.edges_stored += mon->held.e.n;
 	mon->stats.eve_events += events;
 	mon->stats.store_failing = false;
 	mon->stats.store_backlog = mon->shared.f.n;
@@ -219,6 +232,8 @@ static void account_commit(struct sw_monitor *mon, uint64_t events, bool recover
 		mon->held_slot[mon->held.v.a[i].v.id] = 0;
 	mon->held.v.n = 0;
 	mon->held.f.n = 0;
+	mon->held.e.n = 0;
+	sw_anom_clear(&mon->held.an);
 }
 
 static void account_failure(struct sw_monitor *mon, const struct sw_err *err, bool first)
@@ -273,10 +288,11 @@ static void prune(struct sw_monitor *mon)
 static uint64_t store_round(struct sw_monitor *mon, uint64_t *backoff, bool *failing)
 {
 	size_t flows = mon->held.f.n, viols = mon->held.v.n;
+	size_t others = mon->held.e.n + mon->held.an.n;
 	struct sw_err err;
 	uint64_t events;
 
-	if (flows == 0 && viols == 0)
+	if (flows == 0 && viols == 0 && others == 0)
 		return mon->cfg.commit_interval_ns;
 	sw_err_clear(&err);
 	if (store_held(mon, &err) != SW_OK) {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "capture_opts.h"
 #include "commands.h"
@@ -17,6 +18,7 @@
 #include "policy_inputs.h"
 #include "segwatch/monitor.h"
 #include "segwatch/textparse.h"
+#include "web_opts.h"
 
 static const char run_usage[] =
 	"Usage: segwatch run (-i IFACE | --nflog GROUP | -r FILE)... --inventory FILE...\n"
@@ -38,7 +40,25 @@ static const char run_usage[] =
 	"      --no-flows           store violations and statistics, not flows\n"
 	"      --commit-interval DUR  longest time between commits (default 500ms)\n"
 	"      --max-violations N   distinct violations held (default 65536)\n"
-	"      --eve FILE|-         append one EVE JSON line per new violation\n"
+	"      --eve FILE|-         append one EVE JSON line per new violation and\n"
+	"                           anomaly\n"
+	"Baseline and anomalies:\n"
+	"      --learn DUR|all      learn the edges seen (source, destination,\n"
+	"                           protocol, port; flows, bytes per interval) for\n"
+	"                           DUR from the first flow, or for the whole run,\n"
+	"                           adding to the stored baseline; then detect\n"
+	"      --no-baseline        neither learn nor detect anomalies\n"
+	"      --interval DUR       volume sampling interval (default 60s)\n"
+	"      --volume-k K         volume anomaly above mean + K standard\n"
+	"                           deviations (default 3)\n"
+	"      --fanout N/DUR       fan-out anomaly: one source reaching more than N\n"
+	"                           destinations or ports within DUR (default 50/60s)\n"
+	"Detection needs a baseline (learned now or by earlier runs) except\n"
+	"fan-out, which is always on.\n"
+	"Web (dashboard, JSON API, /metrics) while monitoring:\n"
+	WEB_HELP
+	"                           with capture files only, serving goes on after\n"
+	"                           the files end, until SIGINT/SIGTERM\n"
 	"  -q, --quiet              no loader warnings, no summary line\n"
 	"      --config FILE        settings from a YAML mapping of these long\n"
 	"                           options (e.g. `interface: eth1`, `policy: [a, b]`);\n"
@@ -51,7 +71,8 @@ static const char run_usage[] =
 
 enum {
 	OPT_INVENTORY = CAPTURE_OPT_LAST, OPT_DB, OPT_RETAIN, OPT_NO_FLOWS, OPT_COMMIT,
-	OPT_MAX_VIOLATIONS, OPT_EVE, OPT_CONFIG
+	OPT_MAX_VIOLATIONS, OPT_EVE, OPT_CONFIG, OPT_LEARN, OPT_NO_BASELINE, OPT_INTERVAL,
+	OPT_VOLUME_K, OPT_FANOUT
 };
 
 static const struct option run_longopts[] = {
@@ -66,6 +87,12 @@ static const struct option run_longopts[] = {
 	{"max-violations", required_argument, NULL, OPT_MAX_VIOLATIONS},
 	{"eve", required_argument, NULL, OPT_EVE},
 	{"config", required_argument, NULL, OPT_CONFIG},
+	{"learn", required_argument, NULL, OPT_LEARN},
+	{"no-baseline", no_argument, NULL, OPT_NO_BASELINE},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{"volume-k", required_argument, NULL, OPT_VOLUME_K},
+	{"fanout", required_argument, NULL, OPT_FANOUT},
+	WEB_LONG_OPTS,
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
@@ -83,6 +110,9 @@ struct run_cli {
 	size_t max_violations;
 	bool no_flows;
 	bool quiet;
+	bool no_baseline;
+	struct sw_baseline_config bl;
+	struct web_opts web;
 };
 
 /* ---- arguments ---- */
@@ -110,9 +140,58 @@ static int parse_max(struct run_cli *c, const char *arg)
 	return -1;
 }
 
+static int parse_learn(struct run_cli *c, const char *arg)
+{
+	if (strcmp(arg, "all") == 0) {
+		c->bl.learn_ns = SW_BASELINE_LEARN_ALL;
+		return -1;
+	}
+	return parse_duration_opt("learn", arg, 1, &c->bl.learn_ns);
+}
+
+static int parse_k(struct run_cli *c, const char *arg)
+{
+	uint64_t tenths;
+	size_t int_len;
+	const char *frac = sw_split(arg, '.', &int_len);
+	uint64_t whole, f = 0;
+
+	/* K as a decimal with at most one fractional digit: 3, 2.5 */
+	if (sw_parse_u64(arg, int_len, 0, 1000, &whole) != SW_OK ||
+	    (frac != NULL && sw_parse_u64(frac, strlen(frac), 0, 9, &f) != SW_OK) ||
+	    (frac != NULL && strlen(frac) != 1) || (tenths = whole * 10 + f) == 0) {
+		fprintf(stderr, "segwatch run: --volume-k: expected a number such as 3 or 2.5, "
+		        "got '%s'\n", arg);
+		return 2;
+	}
+	c->bl.volume_k = (double)tenths / 10.0;
+	return -1;
+}
+
+static int parse_fanout(struct run_cli *c, const char *arg)
+{
+	size_t n_len;
+	const char *dur = sw_split(arg, '/', &n_len);
+	uint64_t n;
+
+	if (dur == NULL || sw_parse_u64(arg, n_len, 1, SW_BASELINE_FANOUT_MAX, &n) != SW_OK ||
+	    sw_parse_duration(dur, &c->bl.fanout_window_ns) != SW_OK ||
+	    c->bl.fanout_window_ns == 0) {
+		fprintf(stderr, "segwatch run: --fanout: expected N/DURATION such as 50/60s "
+		        "(N from 1 to %u), got '%s'\n", SW_BASELINE_FANOUT_MAX, arg);
+		return 2;
+	}
+	c->bl.fanout_threshold = (uint32_t)n;
+	return -1;
+}
+
 /* One option that is not a capture option; -1 to go on, or an exit status. */
 static int handle_opt(struct run_cli *c, int opt, int argc, char **argv)
 {
+	int r = web_opts_handle(&c->web, "run", opt == 'l' ? WEB_OPT_LISTEN : opt, optarg);
+
+	if (r != 0)
+		return r > 0 ? -1 : 2;
 	switch (opt) {
 	case OPT_INVENTORY: return policy_files_take(&c->inv, optarg, true, argc, argv) ? 2 : -1;
 	case 'p': return policy_files_take(&c->pol, optarg, true, argc, argv) ? 2 : -1;
@@ -125,6 +204,12 @@ static int handle_opt(struct run_cli *c, int opt, int argc, char **argv)
 	case OPT_MAX_VIOLATIONS: return parse_max(c, optarg);
 	case OPT_EVE: c->eve = optarg; return -1;
 	case OPT_CONFIG: return -1; /* read before parsing */
+	case OPT_LEARN: return parse_learn(c, optarg);
+	case OPT_NO_BASELINE: c->no_baseline = true; return -1;
+	case OPT_INTERVAL: return parse_duration_opt("interval", optarg, 1000000,
+	                                             &c->bl.interval_ns);
+	case OPT_VOLUME_K: return parse_k(c, optarg);
+	case OPT_FANOUT: return parse_fanout(c, optarg);
 	case 'q': c->quiet = true; return -1;
 	case 'h': fputs(run_usage, stdout); return 0;
 	}
@@ -143,6 +228,12 @@ static int check_args(const struct run_cli *c, int argc, char **argv)
 		      "Try 'segwatch run --help'.\n", stderr);
 		return 2;
 	}
+	if (c->no_baseline && c->bl.learn_ns != 0) {
+		fputs("segwatch run: --learn and --no-baseline exclude each other\n", stderr);
+		return 2;
+	}
+	if (!web_opts_valid(&c->web, "run"))
+		return 2;
 	return capture_opts_valid(&c->cap) ? -1 : 2;
 }
 
@@ -151,7 +242,7 @@ static int parse_argv(struct run_cli *c, int argc, char **argv)
 	int opt;
 
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, CAPTURE_SHORT_OPTS "p:c:qh", run_longopts,
+	while ((opt = getopt_long(argc, argv, CAPTURE_SHORT_OPTS "p:c:l:qh", run_longopts,
 	                          NULL)) != -1) {
 		int r = capture_opts_handle(&c->cap, opt, optarg);
 		if (r < 0)
@@ -174,6 +265,8 @@ static int parse_args(struct run_cli *c, int argc, char **argv, char ***cfg_args
 	const char *path = config_file_find(argc, argv);
 
 	capture_opts_init(&c->cap);
+	sw_baseline_config_default(&c->bl);
+	web_opts_init(&c->web);
 	c->db = "segwatch.db";
 	c->retain_ns = RETAIN_DEFAULT_NS;
 	*cfg_args = NULL;
@@ -200,12 +293,14 @@ struct run_state {
 	struct sw_store *store;
 	struct sw_monitor *mon;
 	struct sw_capture *cap;
+	struct sw_web *web;
 	FILE *eve;
 	char sources[512];
 };
 
 static void run_state_free(struct run_state *r)
 {
+	sw_web_stop(r->web); /* before the monitor its live statistics read */
 	sw_capture_free(r->cap); /* before the flow table it borrows */
 	sw_monitor_free(r->mon);
 	sw_store_close(r->store);
@@ -264,6 +359,9 @@ static int build_pipeline(const struct run_cli *c, const struct policy_inputs *i
 	mc.retain_flows_ns = c->retain_ns;
 	mc.no_flows = c->no_flows;
 	mc.block_when_full = c->cap.n_ifaces + c->cap.n_nflog == 0;
+	mc.live = !mc.block_when_full;
+	mc.baseline_on = !c->no_baseline;
+	mc.baseline = c->bl;
 	mc.warn = cli_warn;
 	sw_err_clear(&err);
 	r->mon = sw_monitor_new(&mc, &err);
@@ -299,8 +397,50 @@ static void print_summary(const struct run_cli *c, struct sw_monitor *mon)
 		        "recorded: --max-violations reached\n", s.vt.overflow_flows);
 }
 
+/* The web server's view of the run (called from its threads). */
+static void live_stats(void *ctx, struct sw_web_live *out)
+{
+	struct run_state *r = ctx;
+	struct sw_monitor_stats s;
+
+	sw_monitor_stats(r->mon, &s);
+	memset(out, 0, sizeof(*out));
+	out->started_ns = s.started_ns;
+	snprintf(out->sources, sizeof(out->sources), "%.255s", r->sources);
+	out->frames = s.cap.frames;
+	out->packets = s.cap.decoded;
+	memcpy(out->drops, s.cap.dropped, sizeof(out->drops));
+	out->flows_active = s.ft.flows_active;
+	out->flows_ended = s.ft.flows_ended;
+	out->flows_judged = s.vt.flows_judged;
+	memcpy(out->denied_flows, s.vt.by_reason, sizeof(out->denied_flows));
+	memcpy(out->anomalies, s.bl.anomalies, sizeof(out->anomalies));
+	out->store_backlog = s.store_backlog;
+	out->store_failed_batches = s.store_failed_batches;
+	out->store_dropped = s.store_dropped;
+}
+
+/* Binds the web server (before privileges are dropped). */
+static int open_web(struct run_cli *c, struct run_state *r)
+{
+	if (!c->web.listen_given)
+		return -1;
+	c->web.web.live = live_stats;
+	c->web.web.live_ctx = r;
+	r->web = web_opts_open(&c->web, "run", c->db);
+	return r->web ? -1 : 2;
+}
+
+static void wait_for_signal(void)
+{
+	struct timespec ts = {0, 200 * 1000000L};
+
+	while (!segwatch_stop)
+		nanosleep(&ts, NULL);
+}
+
 /* Captures until the end or a signal; returns the exit status. */
-static int capture_and_store(const struct run_cli *c, struct run_state *r)
+static int capture_and_store(struct run_cli *c, struct run_state *r)
 {
 	struct sw_err err;
 	enum sw_status cap_st, fin_st;
@@ -310,6 +450,15 @@ static int capture_and_store(const struct run_cli *c, struct run_state *r)
 		cli_print_err(&err);
 		return 2;
 	}
+	if (r->web != NULL && sw_web_run(r->web, &err) != SW_OK) {
+		fprintf(stderr, "segwatch run: %s\n", err.msg);
+		return 1;
+	}
+	if (r->web != NULL && !c->quiet)
+		fprintf(stderr, "segwatch: dashboard and API on %s://%s (port %u)\n",
+		        c->web.web.tls_cert_file ? "https" : "http",
+		        c->web.web.listen ? c->web.web.listen : SW_WEB_LISTEN_DEFAULT,
+		        sw_web_port(r->web));
 	cap_st = sw_capture_run(r->cap, &segwatch_stop, cli_warn, NULL, &err);
 	sw_flowtable_flush(sw_monitor_flowtable(r->mon),
 	                   segwatch_stop ? SW_END_SHUTDOWN : SW_END_OF_INPUT);
@@ -318,10 +467,16 @@ static int capture_and_store(const struct run_cli *c, struct run_state *r)
 	if (fin_st != SW_OK)
 		cli_print_err(&err);
 	print_summary(c, r->mon);
+	if (r->web != NULL && c->cap.n_ifaces + c->cap.n_nflog == 0 && !segwatch_stop) {
+		if (!c->quiet)
+			fputs("segwatch: the capture files are done; serving until SIGINT/SIGTERM\n",
+			      stderr);
+		wait_for_signal();
+	}
 	return cap_st != SW_OK || fin_st != SW_OK ? 1 : 0;
 }
 
-static int run(const struct run_cli *c, const struct policy_inputs *in)
+static int run(struct run_cli *c, const struct policy_inputs *in)
 {
 	struct run_state r;
 	int rc;
@@ -330,6 +485,8 @@ static int run(const struct run_cli *c, const struct policy_inputs *in)
 	rc = open_outputs(c, &r);
 	if (rc < 0)
 		rc = build_pipeline(c, in, &r);
+	if (rc < 0)
+		rc = open_web(c, &r);
 	if (rc < 0 && capture_opts_drop_privileges(&c->cap) != SW_OK)
 		rc = 2;
 	if (rc < 0)
@@ -347,6 +504,8 @@ int cmd_run(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	rc = parse_args(&c, argc, argv, &cfg_args, &n_cfg, &all);
+	if (rc < 0 && !web_opts_read_token(&c.web, "run"))
+		rc = 2;
 	if (rc < 0 && policy_inputs_load(&in, &c.inv, &c.compose, &c.pol, c.quiet) != SW_OK)
 		rc = 2;
 	if (rc < 0)
@@ -357,5 +516,25 @@ int cmd_run(int argc, char **argv)
 	policy_files_free(&c.compose);
 	free(all);
 	config_file_args_free(cfg_args, n_cfg);
+	web_opts_clear(&c.web);
+	return rc;
+}
+
+/* `segwatch baseline learn ...`: a run that learns from its whole input
+ * (argv[0] is "learn"). */
+int cmd_baseline_learn(int argc, char **argv)
+{
+	char **args = calloc((size_t)argc + 3, sizeof(char *));
+	char learn[] = "--learn=all";
+	int rc;
+
+	if (args == NULL) {
+		fputs("segwatch: out of memory\n", stderr);
+		return 1;
+	}
+	memcpy(args, argv, (size_t)argc * sizeof(char *));
+	args[argc] = learn;
+	rc = cmd_run(argc + 1, args);
+	free(args);
 	return rc;
 }

@@ -19,5 +19,7 @@ int cmd_check(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_baseline(int argc, char **argv);
+/* `baseline learn`: `run --learn all` (cmd_run.c). */
+int cmd_baseline_learn(int argc, char **argv);
 
 #endif

@@ -19,8 +19,12 @@ static const char main_usage[] =
 	"Network-flow monitor and segmentation-policy violation detector.\n\n"
 	"Commands:\n"
 	"  flows     assemble flows from captures or interfaces (JSON Lines / CSV)\n"
-	"  policy    inventories and policies: connlist, explain, lint\n"
+	"  policy    inventories and policies: connlist, explain, lint, suggest\n"
 	"  check     audit captures against policies: violations (exit 1 if any)\n"
+	"  run       monitor: judge flows live, store violations, flows, baselines\n"
+	"            and anomalies in SQLite; optionally serve the dashboard\n"
+	"  serve     the dashboard, JSON API and /metrics over a database\n"
+	"  baseline  learn, show, reset the baseline; list and accept anomalies\n"
 	"  version   print the version\n\n"
 	"Run 'segwatch COMMAND --help' for the options of a command.\n";
 
@@ -34,6 +38,8 @@ static const struct command commands[] = {
 	{"policy", cmd_policy},
 	{"check", cmd_check},
 	{"run", cmd_run},
+	{"serve", cmd_serve},
+	{"baseline", cmd_baseline},
 };
 
 static void on_signal(int sig)

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "segwatch/baseline.h"
 #include "segwatch/error.h"
 #include "segwatch/violations.h"
 
@@ -46,6 +47,13 @@ struct json_t *sw_eve_violation_json(const struct sw_violation *v);
  * file never reads half an event. A failed write is remembered and
  * reported by sw_eve_free. */
 void sw_eve_write_violation(struct sw_eve *e, const struct sw_violation *v);
+
+/* Anomalies (baseline.h) go out as event_type "anomaly": timestamp (when
+ * detected), proto and dest_port (not for fan-out), and "anomaly": {id
+ * (the store's row, 0 when not stored), kind, src, dest (null for
+ * fan-out), src_namespace, dest_namespace, score, evidence}. */
+struct json_t *sw_eve_anomaly_json(const struct sw_anomaly *a, int64_t id);
+void sw_eve_write_anomaly(struct sw_eve *e, const struct sw_anomaly *a, int64_t id);
 
 /* Events written so far. */
 uint64_t sw_eve_count(const struct sw_eve *e);

@@ -10,8 +10,8 @@
  * changed in buffers of its own. At every capture tick (sw_capture's hook:
  * at least every 100 ms) and whenever a buffer fills, it hands them over
  * to the writer: snapshots of the changed violations (by value, so the
- * writer never reads live state), ended flows and anomalies, in that
- * order, so a flow's violation row always exists before the flow is
+ * writer never reads live state), ended flows, baseline edges that
+ * changed and anomalies (copied), violations first, so a flow's violation row always exists before the flow is
  * stored. The writer commits one transaction per hand-over it finds, at
  * least every commit interval (default 500 ms): a violation is in the
  * database within about half a second of its flow's first packet.
@@ -35,6 +35,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "segwatch/baseline.h"
 #include "segwatch/capture.h"
 #include "segwatch/error.h"
 #include "segwatch/flowtable.h"
@@ -51,6 +52,10 @@ struct sw_monitor_config {
 	                                 * only, from start to finish */
 	struct sw_flowtable_config ft;
 	size_t max_violations;          /* 0: the violations default */
+	bool baseline_on;               /* learn and detect anomalies */
+	struct sw_baseline_config baseline; /* its on_anomaly is the monitor's */
+	bool live;                      /* live sources: idle intervals close
+	                                 * by the wall clock */
 	FILE *eve;                      /* borrowed; NULL: no events; one JSON
 	                                 * line per new violation and anomaly */
 	uint64_t commit_interval_ns;    /* 0: the default */
@@ -69,6 +74,7 @@ struct sw_monitor_stats {
 	struct sw_capture_stats cap;
 	struct sw_flowtable_stats ft;
 	struct sw_violations_stats vt;
+	struct sw_baseline_stats bl;    /* zero without a baseline */
 	uint64_t store_backlog;         /* ended flows waiting for the writer */
 	uint64_t store_batches;         /* committed transactions */
 	uint64_t store_failed_batches;  /* commits that failed (then retried) */
@@ -76,6 +82,7 @@ struct sw_monitor_stats {
 	uint64_t flows_stored;
 	uint64_t violations_stored;     /* upserts of violation rows */
 	uint64_t anomalies_stored;
+	uint64_t edges_stored;          /* baseline edge upserts */
 	uint64_t flows_pruned;          /* by retention */
 	uint64_t eve_events;
 	bool store_failing;             /* the last commit failed */
@@ -83,9 +90,10 @@ struct sw_monitor_stats {
 
 struct sw_monitor;
 
-/* Checks cfg and builds the flow table, the violations table and the
- * baseline (loading the stored baseline edges). Returns NULL with err
- * set. Caller frees with sw_monitor_free. */
+/* Checks cfg and builds the flow table, the violations table and, with
+ * baseline_on, the baseline, loading the stored baseline edges (so a run
+ * extends what earlier runs learned). Returns NULL with err set. Caller
+ * frees with sw_monitor_free. */
 struct sw_monitor *sw_monitor_new(const struct sw_monitor_config *cfg,
                                   struct sw_err *err) SW_WUR;
 
