@@ -85,12 +85,17 @@ bench: segwatch $(TOOLS)
 	@sh tests/bench/run.sh
 
 # The bundled example: a real capture of the seed article's microservices
-# (examples/make-example.sh), its inventory and its NetworkPolicies.
-# `check` exits 1 when it finds violations, as it does here.
+# (examples/make-example.sh), its inventory and its NetworkPolicies: its
+# flows, the audit, then the main job (segwatch run into build/example.db)
+# with the dashboard on http://$(EXAMPLE_LISTEN)/ until Ctrl-C.
+EXAMPLE_LISTEN ?= 127.0.0.1:8080
 example: segwatch
 	./segwatch flows -r examples/three-tier.pcap
 	./segwatch check -r examples/three-tier.pcap --inventory examples/inventory.yaml \
 		-p examples/policies.yaml || [ $$? -eq 1 ]
+	rm -f build/example.db build/example.db-wal build/example.db-shm
+	./segwatch run -r examples/three-tier.pcap --inventory examples/inventory.yaml \
+		-p examples/policies.yaml --db build/example.db --listen $(EXAMPLE_LISTEN)
 
 lint:
 	@sh tests/lint.sh
