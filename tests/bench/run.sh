@@ -95,12 +95,21 @@ def fresh_db():
         except FileNotFoundError:
             pass
 
+# two policy sets: one under which 81 % of the flows are denied (13,774
+# distinct violations: the adversarial case, every violation row written
+# with its explanation), one under which none is (the store then holds
+# flows only)
+allow = ["--inventory", "tests/data/check/inventory.yaml", "-p", "tests/data/check/allow-all.yaml"]
 flows_s = timed(["./segwatch", "flows", "-r", cap, "-o", "/dev/null", "-q"])
 check_s = timed(["./segwatch", "check", "-r", cap, *pol, "-q"])
 run_s = timed(["./segwatch", "run", "-r", cap, *pol, "--db", work + "/bench-run.db", "-q"], fresh_db)
+run_allow_s = timed(["./segwatch", "run", "-r", cap, *allow, "--db", work + "/bench-run.db", "-q"],
+                    fresh_db)
 print("pipeline: the same capture, best of 3")
-print(f"  segwatch flows                {flows_s:8.2f} s")
-print(f"  segwatch check (judging)      {check_s:8.2f} s")
-print(f"  segwatch run (into SQLite)    {run_s:8.2f} s")
-print(f"  ratio run/flows               {flows_s / run_s * 100:8.1f} %  (target >= 60 %)")
+print(f"  segwatch flows                     {flows_s:8.2f} s")
+print(f"  segwatch check (judging)           {check_s:8.2f} s")
+print(f"  segwatch run, 81 % denied          {run_s:8.2f} s")
+print(f"  segwatch run, nothing denied       {run_allow_s:8.2f} s")
+print(f"  ratio run/flows, 81 % denied       {flows_s / run_s * 100:8.1f} %  (target >= 60 %)")
+print(f"  ratio run/flows, nothing denied    {flows_s / run_allow_s * 100:8.1f} %  (target >= 60 %)")
 PY
