@@ -529,6 +529,19 @@ void sq_bind(sqlite3_stmt *s, const struct qargs *a)
 	bind_int(s, ":id", a->id, true);
 }
 
+/* A failed read: SQLite's "value refused" classes mean a bug here, never
+ * a caller's parameter, so they do not come back as SW_ERR_INVALID (which
+ * names a parameter). */
+enum sw_status sq_read_fail(struct sw_store *st, struct sw_err *err)
+{
+	enum sw_status status = sw_store_fail(st, err, "query the database");
+
+	if (status != SW_ERR_INVALID)
+		return status;
+	return sw_err_set(err, SW_ERR_IO, NULL, 0, 0, "cannot query the database: %s",
+	                  sqlite3_errmsg(st->db));
+}
+
 static enum sw_status copy_out(const unsigned char *text, int n, char **json, size_t *len,
                                struct sw_err *err)
 {
@@ -562,7 +575,7 @@ enum sw_status sq_run(struct sw_store *st, const char *sql, const struct qargs *
 		status = sw_err_set(err, SW_ERR_NOTFOUND, NULL, 0, 0, "%s %lld not found",
 		                    notfound ? notfound : "item", (long long)a->id);
 	else
-		status = sw_store_fail(st, err, "query the database");
+		status = sq_read_fail(st, err);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return status;
@@ -580,7 +593,7 @@ enum sw_status sq_count(struct sw_store *st, const char *sql, const struct qargs
 	if (sqlite3_step(s) == SQLITE_ROW)
 		*n = sqlite3_column_int64(s, 0);
 	else
-		status = sw_store_fail(st, err, "query the database");
+		status = sq_read_fail(st, err);
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	return status;
@@ -638,7 +651,7 @@ enum sw_status sw_store_query_plan(struct sw_store *st, enum sw_query_route r,
 		return sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
 		free(sql);
-		return sw_store_fail(st, err, "explain a query");
+		return sq_read_fail(st, err);
 	}
 	free(sql);
 	sq_bind(s, &a);

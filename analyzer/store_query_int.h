@@ -93,6 +93,10 @@ void sq_bind(sqlite3_stmt *s, const struct qargs *a);
 enum sw_status sq_run(struct sw_store *st, const char *sql, const struct qargs *a,
                       const char *notfound, char **json, size_t *len, struct sw_err *err);
 
+/* Records SQLite's last error as a read failure: SW_ERR_BUSY, SW_ERR_IO,
+ * SW_ERR_NOMEM, never SW_ERR_INVALID (which names a parameter). */
+enum sw_status sq_read_fail(struct sw_store *st, struct sw_err *err);
+
 /* Runs sql (a constant, one integer column) with a bound into *n. */
 enum sw_status sq_count(struct sw_store *st, const char *sql, const struct qargs *a,
                         int64_t *n, struct sw_err *err);

@@ -95,7 +95,7 @@ static enum sw_status feed(struct sw_store *st, const char *sql, const char *kin
 		   (size_t)sqlite3_column_bytes(s, 1));
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
-		return sw_store_fail(st, err, "read new rows");
+		return sq_read_fail(st, err);
 	return SW_OK;
 }
 
@@ -133,7 +133,7 @@ enum sw_status sw_store_query_max_ids(struct sw_store *st, int64_t *violation_id
 		*violation_id = sqlite3_column_int64(s, 0);
 		*anomaly_id = sqlite3_column_int64(s, 1);
 	} else {
-		status = sw_store_fail(st, err, "read the largest ids");
+		status = sq_read_fail(st, err);
 	}
 	sqlite3_reset(s);
 	return status;

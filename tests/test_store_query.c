@@ -912,9 +912,10 @@ static void test_transitions(void **state)
 	j = transition_ok(x, "violations", x->vid[1], "resolve");
 	assert_string_equal(json_string_value(json_object_get(j, "state")), "resolved");
 	json_decref(j);
-	/* resolved -> acknowledged is a conflict */
+	/* resolved -> acknowledged is a conflict, naming no parameter */
 	assert_int_equal(sw_store_query_transition(x->st, "violations", x->vid[1], "ack", NULL, NOW,
 	                                           &json, &len, &err), SW_ERR_INVALID);
+	assert_string_equal(err.file, "");
 	j = transition_ok(x, "violations", x->vid[1], "reopen");
 	assert_string_equal(json_string_value(json_object_get(j, "state")), "open");
 	json_decref(j);
@@ -1055,6 +1056,33 @@ static void test_edges_stats_health(void **state)
 	json_decref(j);
 }
 
+/* The web server reads through read-only handles. */
+static void test_read_only_handle(void **state)
+{
+	struct qfx *x = *state;
+	struct sw_store_config cfg = { .read_only = true };
+	struct sw_err err;
+	struct sw_store *ro = sw_store_open(x->db, &cfg, &err);
+	struct sw_query_param p = { "state", "acknowledged" };
+	char *json = NULL;
+	size_t len;
+	json_t *j;
+
+	if (ro == NULL)
+		fail_msg("open read-only: %s", err.msg);
+	assert_int_equal(sw_store_query(ro, SW_Q_VIOLATIONS, 0, &p, 1, NOW, &json, &len, &err),
+	                 SW_OK);
+	j = json_loads(json, 0, NULL);
+	assert_int_equal((int64_t)n_items(j),
+	                 raw_int(x->raw, "SELECT count(*) FROM violations WHERE state = 'acknowledged'"));
+	json_decref(j);
+	free(json);
+	/* writes are refused */
+	assert_int_equal(sw_store_query_transition(ro, "violations", 1, "ack", NULL, NOW, &json,
+	                                           &len, &err), SW_ERR_INVALID);
+	sw_store_close(ro);
+}
+
 /* ---- plans ---- */
 
 /* No table is walked whole: every SCAN line names an index. */
@@ -1145,6 +1173,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transitions, qfx_setup, qfx_teardown),
 		cmocka_unit_test_setup_teardown(test_events_and_max_ids, qfx_setup, qfx_teardown),
 		cmocka_unit_test_setup_teardown(test_edges_stats_health, qfx_setup, qfx_teardown),
+		cmocka_unit_test_setup_teardown(test_read_only_handle, qfx_setup, qfx_teardown),
 		cmocka_unit_test_setup_teardown(test_plans_use_indexes, qfx_setup, qfx_teardown),
 	};
 
