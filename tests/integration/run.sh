@@ -7,7 +7,7 @@
 #   flows-stored       one flows row per judged flow; denied flows point at
 #                      the violation of their key, allowed ones at none
 #   run-row            the runs row: sources, end time, packet count
-#   eve                --eve FILE: one line per violation
+#   eve                --eve FILE: one violation event per violation
 #   second-run         a second run over the same input doubles every
 #                      violation's counters and keeps its id
 #   config-file        --config YAML gives the same result as the options;
@@ -114,11 +114,11 @@ case "$row" in
 esac
 
 nv=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$TMPD/check.json")
-ne=$(wc -l <"$TMPD/eve.jsonl")
+ne=$(grep -c '"event_type":"violation"' "$TMPD/eve.jsonl")
 if [ "$nv" -eq "$ne" ] && python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$TMPD/eve.jsonl"; then
 	ok eve
 else
-	not_ok eve "$ne EVE lines for $nv violations"
+	not_ok eve "$ne EVE violation events for $nv violations"
 fi
 
 ids1=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT group_concat(id) FROM (SELECT id FROM violations ORDER BY src, dst, proto, port, reason)").fetchone()[0])' "$DB")
