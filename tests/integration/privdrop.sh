@@ -138,4 +138,54 @@ if [ -f $E/three-tier.pcap ] && [ -f $E/inventory.yaml ] && [ -f $E/policies.yam
 else
 	skip "check as nobody" "no example capture"
 fi
+# run --listen: the capture, the database (in the root-only directory) and
+# the listening socket are opened as root; then the process runs as nobody
+# with no capabilities, still captures, stores and answers HTTP.
+cat >"$TMPD/inv.yaml" <<'YAML'
+namespaces: [{name: a}, {name: b}]
+endpoints:
+  - {id: a/client, labels: {app: client}, ips: [127.0.0.2]}
+  - {id: b/server, labels: {app: server}, ips: [127.0.0.3]}
+YAML
+cat >"$TMPD/pol.yaml" <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: b}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+YAML
+HPORT=$((PORT + 1))
+: >"$TMPD/run.err"
+"$SEGWATCH" run -i lo --immediate -f "host 127.0.0.3" --inventory "$TMPD/inv.yaml" \
+	-p "$TMPD/pol.yaml" --db "$TMPD/rootonly/run.db" --listen "127.0.0.1:$HPORT" \
+	--commit-interval 100ms 2>"$TMPD/run.err" &
+SW=$!
+for i in $(seq 100); do
+	grep -qE "^Uid:[[:space:]]+$NOBODY_UID[[:space:]]" /proc/$SW/status 2>/dev/null &&
+		curl -sf "http://127.0.0.1:$HPORT/healthz" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+cp /proc/$SW/status "$TMPD/status" 2>/dev/null
+ids="$(field Uid) / $(field Gid)"
+caps="$(field CapEff) $(field CapPrm)"
+python3 -c 'import socket
+for p in range(31000, 31005):
+    s = socket.socket(); s.bind(("127.0.0.2", 0))
+    try: s.connect(("127.0.0.3", p))
+    except OSError: pass
+    s.close()'
+n=0
+for i in $(seq 50); do
+	n=$(curl -sf "http://127.0.0.1:$HPORT/api/v1/violations?src=a/client" |
+		python3 -c 'import json,sys; print(len(json.load(sys.stdin)["items"]))' 2>/dev/null)
+	[ "${n:-0}" -ge 5 ] && break
+	sleep 0.2
+done
+kill -INT $SW
+wait $SW; rc=$?
+if [ "$ids" = "$want" ] && [ "$caps" = "$ZERO $ZERO" ] && [ "${n:-0}" -eq 5 ] && [ $rc -eq 0 ] &&
+	! sanitizer_report "$TMPD/run.err"; then
+	ok "run --listen as nobody: no capabilities, captures, stores, serves"
+else
+	not_ok "run --listen as nobody" "ids '$ids', caps '$caps', $n violations via the API, exit $rc: $(head -5 "$TMPD/run.err")"
+fi
 finish
