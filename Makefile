@@ -30,7 +30,7 @@ ASAN_OBJ := $(LIB_SRC:%.c=$(ASAN)/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
 TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(REL)/tools/%)
 
-.PHONY: all deps test unit integration bench lint clean example fuzz fuzz-replay
+.PHONY: all deps test unit integration bench lint clean example fuzz fuzz-replay e2e
 # keep test objects between runs
 .SECONDARY:
 
@@ -73,7 +73,7 @@ $(REL)/tools/%: tests/tools/%.c $(REL_OBJ)
 deps:
 	sh tests/install-deps.sh
 
-test: unit integration
+test: unit integration e2e
 
 unit: $(TESTS)
 	@sh tests/run-unit.sh $(TESTS)
@@ -96,6 +96,11 @@ example: segwatch
 	rm -f build/example.db build/example.db-wal build/example.db-shm
 	./segwatch run -r examples/three-tier.pcap --inventory examples/inventory.yaml \
 		-p examples/policies.yaml --db build/example.db --listen $(EXAMPLE_LISTEN)
+
+# The end-to-end scenarios (tests/e2e): real servers in network namespaces,
+# segwatch on the bridge (mirror port) and on NFLOG, checked through the API.
+e2e: $(ASAN)/segwatch
+	@sh tests/e2e/run.sh
 
 lint:
 	@sh tests/lint.sh
