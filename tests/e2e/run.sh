@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/e2e/run.sh - the end-to-end scenarios with real servers in network
-# namespaces (`make e2e`). See tests/e2e/README-walkthrough.md.
+# namespaces (`make e2e`). See the README, "End to end".
 #
 #   sh tests/e2e/run.sh [PASS...]      PASS: k8s k8s-nflog compose (default: all)
 #
@@ -33,7 +33,7 @@
 # server of the k8s pass, and its screenshot in FILE.png.
 #
 # Prints ok / not ok / skip lines and "N passed, M failed, K skipped".
-# Needs root; see README-walkthrough.md for the Debian packages.
+# Needs root; tests/install-deps.sh installs the Debian packages.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 ROOT=$PWD
@@ -94,7 +94,7 @@ PASS=$2
 need() { # COMMAND...: skips the pass (finish) when one is missing
 	for c in "$@"; do
 		if ! command -v "$c" >/dev/null 2>&1; then
-			skip "e2e $PASS" "$c is not installed (see tests/e2e/README-walkthrough.md)"
+			skip "e2e $PASS" "$c is not installed (run tests/install-deps.sh)"
 			finish
 		fi
 	done
