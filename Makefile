@@ -66,6 +66,12 @@ $(ASAN)/segwatch: $(ASAN_OBJ) $(CLI_SRC:%.c=$(ASAN)/%.o)
 $(ASAN)/tests/%: $(ASAN)/tests/%.o $(ASAN_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(LDLIBS) -lcmocka
 
+# The allocation-failure shim (LD_PRELOAD) of tests/integration/alloc_failure.sh.
+FAILMALLOC := $(REL)/tools/libfailmalloc.so
+$(FAILMALLOC): tests/failmalloc/failmalloc.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O2 -shared -fPIC -o $@ $<
+
 $(REL)/tools/%: tests/tools/%.c $(REL_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -78,7 +84,7 @@ test: unit integration e2e
 unit: $(TESTS)
 	@sh tests/run-unit.sh $(TESTS)
 
-integration: segwatch $(ASAN)/segwatch $(TOOLS)
+integration: segwatch $(ASAN)/segwatch $(TOOLS) $(FAILMALLOC)
 	@sh tests/run-integration.sh
 
 bench: segwatch $(TOOLS)

@@ -101,7 +101,7 @@ static void mark_violation(struct sw_monitor *mon, const struct sw_violation *v,
 	uint64_t id = v->id;
 
 	if (!sw_grow_zeroed((void **)&mon->vflags, &mon->vflags_cap, id + 1, 1)) {
-		mon->nomem = true;
+		mon->resync = true;
 		return;
 	}
 	if (is_new)
@@ -110,7 +110,7 @@ static void mark_violation(struct sw_monitor *mon, const struct sw_violation *v,
 		return;
 	if (!sw_grow((void **)&mon->dirty, &mon->dirty_cap, mon->n_dirty + 1,
 	             sizeof(*mon->dirty))) {
-		mon->nomem = true;
+		mon->resync = true;
 		return;
 	}
 	mon->vflags[id] |= VF_DIRTY;
@@ -152,17 +152,26 @@ static void on_flow(void *ctx, enum sw_flow_event ev, enum sw_flow_end why, stru
 /* Snapshots of the dirty violations go into the local queue. */
 static void snapshot_dirty(struct sw_monitor *mon)
 {
-	for (size_t i = 0; i < mon->n_dirty; i++) {
+	size_t i;
+
+	if (mon->resync) {
+		/* a mark was lost to memory: every violation is marked again */
+		mon->resync = false;
+		for (size_t k = 0; k < sw_violations_count(mon->vt); k++)
+			mark_violation(mon, sw_violations_get(mon->vt, k), false);
+	}
+	for (i = 0; i < mon->n_dirty; i++) {
 		const struct sw_violation *v = mon->dirty[i];
 		struct viol_snap s;
 
 		s.v = *v;
 		s.is_new = (mon->vflags[v->id] & VF_NEW) != 0;
-		mon->vflags[v->id] = 0;
 		if (!VEC_PUSH(&mon->local.v, &s))
-			mon->nomem = true;
+			break; /* this one and the rest stay dirty: taken next time */
+		mon->vflags[v->id] = 0;
 	}
-	mon->n_dirty = 0;
+	memmove(mon->dirty, mon->dirty + i, (mon->n_dirty - i) * sizeof(*mon->dirty));
+	mon->n_dirty -= i;
 }
 
 /* Copies an anomaly (its strings die with the callback) into the local
@@ -237,8 +246,11 @@ static void handover(struct sw_monitor *mon)
 	if (mon->bl != NULL && sw_baseline_take_dirty(mon->bl, collect_edge, mon) != SW_OK)
 		mon->nomem = true; /* the rest stays dirty: taken next time */
 	pthread_mutex_lock(&mon->lock);
-	if (!VEC_MOVE(&mon->shared.v, &mon->local.v) || !VEC_MOVE(&mon->shared.e, &mon->local.e) ||
-	    !VEC_MOVE(&mon->shared.an, &mon->local.an))
+	/* snapshots and edges that cannot move now stay local for the next
+	 * hand-over (the last one, in sw_monitor_finish, counts what is left) */
+	(void)VEC_MOVE(&mon->shared.v, &mon->local.v);
+	(void)VEC_MOVE(&mon->shared.e, &mon->local.e);
+	if (!VEC_MOVE(&mon->shared.an, &mon->local.an))
 		mon->nomem = true;
 	if (mon->local.f.n > 0) {
 		if (!room_for_flows(mon, mon->local.f.n)) {
@@ -249,11 +261,9 @@ static void handover(struct sw_monitor *mon)
 		}
 	}
 	if (mon->nomem) {
-		/* what could not be queued is lost: count it as dropped */
+		/* flows and anomalies that could not be queued are lost: counted */
 		mon->stats.store_dropped += mon->local.f.n + mon->local.an.n;
 		mon->local.f.n = 0;
-		mon->local.v.n = 0;
-		mon->local.e.n = 0;
 		sw_anom_clear(&mon->local.an);
 		mon->nomem = false;
 	}
@@ -458,6 +468,13 @@ enum sw_status sw_monitor_finish(struct sw_monitor *mon, struct sw_err *err)
 
 	handover(mon);
 	stop_writer(mon);
+	pthread_mutex_lock(&mon->lock);
+	/* whatever the writer could not take or store is lost: counted */
+	mon->stats.store_dropped += mon->n_dirty + mon->local.v.n + mon->local.e.n +
+	                            (mon->resync ? 1 : 0) + mon->shared.v.n + mon->shared.f.n +
+	                            mon->shared.e.n + mon->shared.an.n + mon->held.v.n +
+	                            mon->held.e.n + mon->held.an.n;
+	pthread_mutex_unlock(&mon->lock);
 	sw_monitor_stats(mon, &s);
 	if (mon->writer_err.status != SW_OK) {
 		if (err != NULL)

@@ -68,6 +68,8 @@ struct sw_monitor {
 	size_t n_dirty, dirty_cap;
 	uint64_t next_handover_ns;   /* monotonic */
 	bool nomem;                  /* a hand-over item was lost to memory */
+	bool resync;                 /* a violation's mark was lost to memory:
+	                              * mark them all at the next hand-over */
 
 	/* shared, under lock */
 	pthread_mutex_t lock;

@@ -54,11 +54,12 @@ static bool hold_snapshot(struct sw_monitor *mon, const struct viol_snap *s)
 static void take_shared(struct sw_monitor *mon)
 {
 	struct monitor_queue *q = &mon->shared;
+	size_t kept = 0;
 
 	for (size_t i = 0; i < q->v.n; i++)
 		if (!hold_snapshot(mon, &q->v.a[i]))
-			mon->stats.store_dropped++;
-	q->v.n = 0;
+			q->v.a[kept++] = q->v.a[i]; /* stays shared: taken next round */
+	q->v.n = kept;
 	if (!VEC_MOVE(&mon->held.f, &q->f)) {
 		mon->stats.store_dropped += q->f.n;
 		q->f.n = 0;

@@ -451,6 +451,8 @@ static struct vrec *vrec_make(struct sw_violations *vt, const struct vkey *k,
 	}
 	v->explanation = r->ex;
 	r->summary = summary_make(v, r->ex);
+	if (r->summary == NULL && r->ex != NULL)
+		vt->st.explain_failures++; /* the summary ran out of memory */
 	v->summary = r->summary ? r->summary : sw_reason_name(v->reason);
 	return r;
 }

@@ -389,12 +389,28 @@ static void print_summary(const struct run_cli *c, struct sw_monitor *mon)
 	        " flows in %" PRIu64 " commits to %s\n", s.cap.frames, s.vt.flows_judged,
 	        s.vt.allowed, s.vt.denied, s.vt.violations, s.vt.violations == 1 ? "" : "s",
 	        s.flows_stored, s.store_batches, c->db);
-	if (s.store_dropped)
-		fprintf(stderr, "segwatch: %" PRIu64 " flow records could not be stored "
-		        "(backlog full or database failing)\n", s.store_dropped);
 	if (s.vt.overflow_flows)
 		fprintf(stderr, "segwatch: %" PRIu64 " denied flows of further violations not "
 		        "recorded: --max-violations reached\n", s.vt.overflow_flows);
+}
+
+/* Whether something was lost (memory, backlog, a failing database); said
+ * on stderr even with --quiet. */
+static bool lost_something(struct sw_monitor *mon)
+{
+	struct sw_monitor_stats s;
+
+	sw_monitor_stats(mon, &s);
+	if (s.store_dropped)
+		fprintf(stderr, "segwatch: %" PRIu64 " records (flows, violation updates, baseline "
+		        "edges, anomalies) could not be stored: backlog full, database failing or "
+		        "out of memory\n", s.store_dropped);
+	if (s.vt.nomem_flows == 0 && s.vt.explain_failures == 0 && s.bl.nomem == 0)
+		return s.store_dropped != 0;
+	fprintf(stderr, "segwatch: out of memory: %" PRIu64 " denied flows not followed, %" PRIu64
+	        " violations without explanation, %" PRIu64 " baseline updates lost\n",
+	        s.vt.nomem_flows, s.vt.explain_failures, s.bl.nomem);
+	return true;
 }
 
 /* The web server's view of the run (called from its threads). */
@@ -467,6 +483,8 @@ static int capture_and_store(struct run_cli *c, struct run_state *r)
 	if (fin_st != SW_OK)
 		cli_print_err(&err);
 	print_summary(c, r->mon);
+	if (lost_something(r->mon))
+		fin_st = SW_ERR_NOMEM;
 	if (r->web != NULL && c->cap.n_ifaces + c->cap.n_nflog == 0 && !segwatch_stop) {
 		if (!c->quiet)
 			fputs("segwatch: the capture files are done; serving until SIGINT/SIGTERM\n",

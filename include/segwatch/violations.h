@@ -136,7 +136,8 @@ struct sw_violations_stats {
 	uint64_t overflow_flows; /* denied flows not recorded: cap reached */
 	uint64_t nomem_flows;    /* denied flows not recorded or not followed
 	                          * to their end: out of memory */
-	uint64_t explain_failures; /* violations without explanation (memory) */
+	uint64_t explain_failures; /* violations without explanation or summary
+	                          * (memory) */
 	uint64_t direction_changed; /* flows whose initiator changed after
 	                          * they were judged */
 };
