@@ -89,6 +89,7 @@ integration: segwatch $(ASAN)/segwatch $(TOOLS) $(FAILMALLOC)
 
 bench: segwatch $(TOOLS)
 	@sh tests/bench/run.sh
+	@sh tests/bench/web.sh
 
 # The bundled example: a real capture of the seed article's microservices
 # (examples/make-example.sh), its inventory and its NetworkPolicies: its

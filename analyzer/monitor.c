@@ -170,7 +170,8 @@ static void snapshot_dirty(struct sw_monitor *mon)
 			break; /* this one and the rest stay dirty: taken next time */
 		mon->vflags[v->id] = 0;
 	}
-	memmove(mon->dirty, mon->dirty + i, (mon->n_dirty - i) * sizeof(*mon->dirty));
+	if (i > 0 && i < mon->n_dirty)
+		memmove(mon->dirty, mon->dirty + i, (mon->n_dirty - i) * sizeof(*mon->dirty));
 	mon->n_dirty -= i;
 }
 
