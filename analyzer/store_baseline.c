@@ -69,52 +69,6 @@ static const char sql_get_anomaly[] = "SELECT " ANOMALY_COLUMNS " FROM anomalies
 
 /* ---- helpers ---- */
 
-static void stmt_done(sqlite3_stmt *s)
-{
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-}
-
-static int step_done(sqlite3_stmt *s)
-{
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		;
-	return rc;
-}
-
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *text)
-{
-	if (text != NULL)
-		sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, i);
-}
-
-static void bind_u64(sqlite3_stmt *s, int i, uint64_t v)
-{
-	sqlite3_bind_int64(s, i, (sqlite3_int64)v);
-}
-
-static const char *col_text(sqlite3_stmt *s, int i)
-{
-	return (const char *)sqlite3_column_text(s, i);
-}
-
-static uint64_t col_u64(sqlite3_stmt *s, int i)
-{
-	return (uint64_t)sqlite3_column_int64(s, i);
-}
-
-static enum sw_status need_writable(struct sw_store *st, struct sw_err *err)
-{
-	if (st->read_only)
-		return sw_err_set(err, SW_ERR_INVALID, st->path, 0, 0,
-		                  "the database was opened read-only");
-	return SW_OK;
-}
-
 static enum sw_status cached(struct sw_store *st, const char *sql, sqlite3_stmt **s,
                              struct sw_err *err)
 {
@@ -124,36 +78,17 @@ static enum sw_status cached(struct sw_store *st, const char *sql, sqlite3_stmt 
 	return SW_OK;
 }
 
-/* Inside the open batch, or a transaction of its own (*own). */
-static enum sw_status auto_begin(struct sw_store *st, bool *own, struct sw_err *err)
-{
-	*own = !st->in_batch;
-	return *own ? sw_store_begin_batch(st, err) : SW_OK;
-}
-
-static enum sw_status auto_end(struct sw_store *st, bool own, enum sw_status status,
-                               struct sw_err *err)
-{
-	if (!own)
-		return status;
-	if (status != SW_OK) {
-		sw_store_rollback_batch(st);
-		return status;
-	}
-	return sw_store_commit_batch(st, err);
-}
-
 /* Steps a write to its end; *changes (may be NULL) gets the rows changed. */
 static enum sw_status run_write(struct sw_store *st, sqlite3_stmt *s, const char *doing,
                                 uint64_t *changes, struct sw_err *err)
 {
 	enum sw_status status = SW_OK;
 
-	if (step_done(s) != SQLITE_DONE)
+	if (sw_sql_step_done(s) != SQLITE_DONE)
 		status = sw_store_fail(st, err, doing);
 	else if (changes != NULL)
 		*changes = (uint64_t)sqlite3_changes(st->db);
-	stmt_done(s);
+	sw_sql_reset(s);
 	return status;
 }
 
@@ -165,21 +100,21 @@ static void read_edge(sqlite3_stmt *s, struct sw_store_edge *out)
 
 	memset(out, 0, sizeof(*out));
 	out->id = sqlite3_column_int64(s, 0);
-	e->src = col_text(s, 1);
-	e->dst = col_text(s, 2);
+	e->src = sw_sql_col_text(s, 1);
+	e->dst = sw_sql_col_text(s, 2);
 	e->proto = (uint8_t)sqlite3_column_int(s, 3);
 	e->port = (uint16_t)sqlite3_column_int(s, 4);
-	e->src_ns = col_text(s, 5);
-	e->dst_ns = col_text(s, 6);
-	e->first_seen_ns = col_u64(s, 7);
-	e->last_seen_ns = col_u64(s, 8);
-	e->flows = col_u64(s, 9);
-	e->bytes = col_u64(s, 10);
-	e->interval_ns = col_u64(s, 11);
-	e->intervals = col_u64(s, 12);
+	e->src_ns = sw_sql_col_text(s, 5);
+	e->dst_ns = sw_sql_col_text(s, 6);
+	e->first_seen_ns = sw_sql_col_u64(s, 7);
+	e->last_seen_ns = sw_sql_col_u64(s, 8);
+	e->flows = sw_sql_col_u64(s, 9);
+	e->bytes = sw_sql_col_u64(s, 10);
+	e->interval_ns = sw_sql_col_u64(s, 11);
+	e->intervals = sw_sql_col_u64(s, 12);
 	e->bytes_mean = sqlite3_column_double(s, 13);
 	e->bytes_m2 = sqlite3_column_double(s, 14);
-	e->origin = col_text(s, 15);
+	e->origin = sw_sql_col_text(s, 15);
 }
 
 enum sw_status sw_store_list_edges(struct sw_store *st, const struct sw_store_efilter *f,
@@ -199,9 +134,9 @@ enum sw_status sw_store_list_edges(struct sw_store *st, const struct sw_store_ef
 	if ((status = cached(st, sql_list_edges, &s, err)) != SW_OK)
 		return status;
 	sqlite3_bind_int64(s, 1, f->cursor_id);
-	bind_text_or_null(s, 2, f->src);
-	bind_text_or_null(s, 3, f->dst);
-	bind_text_or_null(s, 4, f->ns);
+	sw_sql_bind_text_or_null(s, 2, f->src);
+	sw_sql_bind_text_or_null(s, 3, f->dst);
+	sw_sql_bind_text_or_null(s, 4, f->ns);
 	sqlite3_bind_int64(s, 5, f->limit ? (sqlite3_int64)f->limit + 1 : -1);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct sw_store_edge e;
@@ -218,7 +153,7 @@ enum sw_status sw_store_list_edges(struct sw_store *st, const struct sw_store_ef
 	}
 	if (status == SW_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		status = sw_store_fail(st, err, "read the baseline");
-	stmt_done(s);
+	sw_sql_reset(s);
 	return status;
 }
 
@@ -228,7 +163,7 @@ enum sw_status sw_store_upsert_edge(struct sw_store *st, const struct sw_baselin
 	sqlite3_stmt *s;
 	enum sw_status status;
 
-	if ((status = need_writable(st, err)) != SW_OK)
+	if ((status = sw_store_need_writable(st, err)) != SW_OK)
 		return status;
 	if (e->src == NULL || e->dst == NULL)
 		return sw_err_set(err, SW_ERR_INVALID, st->path, 0, 0,
@@ -239,14 +174,14 @@ enum sw_status sw_store_upsert_edge(struct sw_store *st, const struct sw_baselin
 	sqlite3_bind_text(s, 2, e->dst, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, e->proto);
 	sqlite3_bind_int(s, 4, e->port);
-	bind_text_or_null(s, 5, e->src_ns);
-	bind_text_or_null(s, 6, e->dst_ns);
-	bind_u64(s, 7, e->first_seen_ns);
-	bind_u64(s, 8, e->last_seen_ns);
-	bind_u64(s, 9, e->flows);
-	bind_u64(s, 10, e->bytes);
-	bind_u64(s, 11, e->interval_ns);
-	bind_u64(s, 12, e->intervals);
+	sw_sql_bind_text_or_null(s, 5, e->src_ns);
+	sw_sql_bind_text_or_null(s, 6, e->dst_ns);
+	sw_sql_bind_u64(s, 7, e->first_seen_ns);
+	sw_sql_bind_u64(s, 8, e->last_seen_ns);
+	sw_sql_bind_u64(s, 9, e->flows);
+	sw_sql_bind_u64(s, 10, e->bytes);
+	sw_sql_bind_u64(s, 11, e->interval_ns);
+	sw_sql_bind_u64(s, 12, e->intervals);
 	sqlite3_bind_double(s, 13, e->bytes_mean);
 	sqlite3_bind_double(s, 14, e->bytes_m2);
 	sqlite3_bind_text(s, 15, e->origin ? e->origin : "learned", -1, SQLITE_STATIC);
@@ -267,14 +202,14 @@ enum sw_status sw_store_reset_baseline(struct sw_store *st, uint64_t *deleted,
 	enum sw_status status;
 	bool own;
 
-	if ((status = need_writable(st, err)) != SW_OK)
+	if ((status = sw_store_need_writable(st, err)) != SW_OK)
 		return status;
-	if ((status = auto_begin(st, &own, err)) != SW_OK)
+	if ((status = sw_store_auto_begin(st, &own, err)) != SW_OK)
 		return status;
 	status = cached(st, sql_reset, &s, err);
 	if (status == SW_OK)
 		status = run_write(st, s, "reset the baseline", deleted, err);
-	return auto_end(st, own, status, err);
+	return sw_store_auto_end(st, own, status, err);
 }
 
 /* ---- anomalies ---- */
@@ -317,7 +252,7 @@ enum sw_status sw_store_insert_anomaly(struct sw_store *st, const struct sw_anom
 	sqlite3_stmt *s;
 	enum sw_status status;
 
-	if ((status = need_writable(st, err)) != SW_OK)
+	if ((status = sw_store_need_writable(st, err)) != SW_OK)
 		return status;
 	if (kind == NULL || a->src == NULL)
 		return sw_err_set(err, SW_ERR_INVALID, st->path, 0, 0,
@@ -330,15 +265,15 @@ enum sw_status sw_store_insert_anomaly(struct sw_store *st, const struct sw_anom
 	if (st->run_id != 0)
 		sqlite3_bind_int64(s, 1, st->run_id);
 	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
-	bind_u64(s, 3, a->detected_ns);
+	sw_sql_bind_u64(s, 3, a->detected_ns);
 	sqlite3_bind_text(s, 4, a->src, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 5, a->dst);
+	sw_sql_bind_text_or_null(s, 5, a->dst);
 	if (a->kind != SW_ANOMALY_FANOUT) {
 		sqlite3_bind_int(s, 6, a->proto);
 		sqlite3_bind_int(s, 7, a->port);
 	}
-	bind_text_or_null(s, 8, a->src_ns);
-	bind_text_or_null(s, 9, a->dst_ns);
+	sw_sql_bind_text_or_null(s, 8, a->src_ns);
+	sw_sql_bind_text_or_null(s, 9, a->dst_ns);
 	sqlite3_bind_double(s, 10, a->score);
 	sqlite3_bind_text(s, 11, a->evidence ? a->evidence : "{}", -1, SQLITE_STATIC);
 	status = run_write(st, s, "store an anomaly", NULL, err);
@@ -361,7 +296,7 @@ static enum sw_status anomaly_current(struct sw_store *st, int64_t id,
 	sqlite3_bind_int64(s, 1, id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		const char *sn = col_text(s, 0), *kn = col_text(s, 1);
+		const char *sn = sw_sql_col_text(s, 0), *kn = sw_sql_col_text(s, 1);
 		if (sn == NULL || kn == NULL || sw_anomaly_state_parse(sn, state) != SW_OK ||
 		    sw_anomaly_kind_parse(kn, kind) != SW_OK)
 			status = sw_err_set(err, SW_ERR_PARSE, st->path, 0, 0,
@@ -372,7 +307,7 @@ static enum sw_status anomaly_current(struct sw_store *st, int64_t id,
 	} else {
 		status = sw_store_fail(st, err, "read an anomaly");
 	}
-	stmt_done(s);
+	sw_sql_reset(s);
 	return status;
 }
 
@@ -402,8 +337,8 @@ static enum sw_status state_write(struct sw_store *st, int64_t id, enum sw_anoma
 		return status;
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, sw_anomaly_state_name(to), -1, SQLITE_STATIC);
-	bind_u64(s, 3, now_ns);
-	bind_text_or_null(s, 4, who);
+	sw_sql_bind_u64(s, 3, now_ns);
+	sw_sql_bind_text_or_null(s, 4, who);
 	status = run_write(st, s, "change an anomaly's state", NULL, err);
 	if (status != SW_OK || to != SW_ANOMALY_ACCEPTED)
 		return status;
@@ -422,59 +357,59 @@ enum sw_status sw_store_set_anomaly_state(struct sw_store *st, int64_t id,
 	enum sw_status status;
 	bool own;
 
-	if ((status = need_writable(st, err)) != SW_OK)
+	if ((status = sw_store_need_writable(st, err)) != SW_OK)
 		return status;
 	if (sw_anomaly_state_name(state) == NULL)
 		return sw_err_set(err, SW_ERR_INVALID, NULL, 0, 0,
 		                  "%d is not an anomaly state (open, acknowledged, resolved, "
 		                  "accepted)", (int)state);
-	if ((status = auto_begin(st, &own, err)) != SW_OK)
+	if ((status = sw_store_auto_begin(st, &own, err)) != SW_OK)
 		return status;
 	status = anomaly_current(st, id, &cur, &kind, err);
 	if (status == SW_OK)
 		status = check_transition(st, id, cur, state, kind, err);
 	if (status == SW_OK && cur != state)
 		status = state_write(st, id, state, who, now_ns, err);
-	return auto_end(st, own, status, err);
+	return sw_store_auto_end(st, own, status, err);
 }
 
 static void read_anomaly(sqlite3_stmt *s, struct sw_store_anomaly *a)
 {
-	const char *kind = col_text(s, 2), *state = col_text(s, 12);
+	const char *kind = sw_sql_col_text(s, 2), *state = sw_sql_col_text(s, 12);
 
 	memset(a, 0, sizeof(*a));
 	a->id = sqlite3_column_int64(s, 0);
 	a->run_id = sqlite3_column_int64(s, 1);
 	if (kind == NULL || sw_anomaly_kind_parse(kind, &a->kind) != SW_OK)
 		a->kind = SW_ANOMALY_NEW_EDGE; /* the schema's CHECK forbids it */
-	a->detected_ns = col_u64(s, 3);
-	a->src = col_text(s, 4);
-	a->dst = col_text(s, 5);
+	a->detected_ns = sw_sql_col_u64(s, 3);
+	a->src = sw_sql_col_text(s, 4);
+	a->dst = sw_sql_col_text(s, 5);
 	a->has_port = sqlite3_column_type(s, 6) != SQLITE_NULL;
 	a->proto = (uint8_t)sqlite3_column_int(s, 6);
 	a->port = (uint16_t)sqlite3_column_int(s, 7);
-	a->src_ns = col_text(s, 8);
-	a->dst_ns = col_text(s, 9);
+	a->src_ns = sw_sql_col_text(s, 8);
+	a->dst_ns = sw_sql_col_text(s, 9);
 	a->has_score = sqlite3_column_type(s, 10) != SQLITE_NULL;
 	a->score = sqlite3_column_double(s, 10);
-	a->evidence = col_text(s, 11);
+	a->evidence = sw_sql_col_text(s, 11);
 	if (a->evidence == NULL)
 		a->evidence = "{}";
 	if (state == NULL || sw_anomaly_state_parse(state, &a->state) != SW_OK)
 		a->state = SW_ANOMALY_OPEN;
-	a->state_changed_ns = col_u64(s, 13);
-	a->state_by = col_text(s, 14);
+	a->state_changed_ns = sw_sql_col_u64(s, 13);
+	a->state_by = sw_sql_col_text(s, 14);
 }
 
 static void bind_afilter(sqlite3_stmt *s, const struct sw_store_afilter *f, size_t limit)
 {
-	bind_u64(s, 1, f->since_ns);
-	bind_u64(s, 2, f->until_ns);
-	bind_text_or_null(s, 3, f->has_kind ? sw_anomaly_kind_name(f->kind) : NULL);
-	bind_text_or_null(s, 4, f->has_state ? sw_anomaly_state_name(f->state) : NULL);
-	bind_text_or_null(s, 5, f->src);
-	bind_text_or_null(s, 6, f->dst);
-	bind_u64(s, 7, f->cursor_detected_ns);
+	sw_sql_bind_u64(s, 1, f->since_ns);
+	sw_sql_bind_u64(s, 2, f->until_ns);
+	sw_sql_bind_text_or_null(s, 3, f->has_kind ? sw_anomaly_kind_name(f->kind) : NULL);
+	sw_sql_bind_text_or_null(s, 4, f->has_state ? sw_anomaly_state_name(f->state) : NULL);
+	sw_sql_bind_text_or_null(s, 5, f->src);
+	sw_sql_bind_text_or_null(s, 6, f->dst);
+	sw_sql_bind_u64(s, 7, f->cursor_detected_ns);
 	sqlite3_bind_int64(s, 8, f->cursor_id);
 	sqlite3_bind_int64(s, 9, (sqlite3_int64)limit + 1);
 }
@@ -513,7 +448,7 @@ enum sw_status sw_store_list_anomalies(struct sw_store *st, const struct sw_stor
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		status = sw_store_fail(st, err, "read anomalies");
-	stmt_done(s);
+	sw_sql_reset(s);
 	return status;
 }
 
@@ -538,6 +473,6 @@ enum sw_status sw_store_get_anomaly(struct sw_store *st, int64_t id, sw_store_an
 	} else {
 		status = sw_store_fail(st, err, "read an anomaly");
 	}
-	stmt_done(s);
+	sw_sql_reset(s);
 	return status;
 }

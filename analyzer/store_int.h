@@ -54,6 +54,24 @@ sqlite3_stmt *sw_store_stmt(struct sw_store *st, enum store_stmt which, struct s
  * use it for its own statements; sw_store_close finalizes them. */
 sqlite3_stmt *sw_store_sql(struct sw_store *st, const char *sql, struct sw_err *err);
 
+/* Helpers of store_sql.c. sw_sql_reset: resets s and drops its bindings,
+ * so no borrowed pointer outlives the call. sw_sql_step_done: steps a
+ * write to its end; SQLITE_DONE or the error code. */
+void sw_sql_reset(sqlite3_stmt *s);
+int sw_sql_step_done(sqlite3_stmt *s);
+void sw_sql_bind_text_or_null(sqlite3_stmt *s, int i, const char *text);
+void sw_sql_bind_u64(sqlite3_stmt *s, int i, uint64_t v);
+const char *sw_sql_col_text(sqlite3_stmt *s, int i);
+uint64_t sw_sql_col_u64(sqlite3_stmt *s, int i);
+/* SW_ERR_INVALID (err set) on a read-only handle. */
+enum sw_status sw_store_need_writable(struct sw_store *st, struct sw_err *err);
+/* A multi-statement write joins the open batch, or runs in a transaction
+ * of its own (*own): sw_store_auto_end then commits it, or rolls it back
+ * when status is not SW_OK; returns the final status. */
+enum sw_status sw_store_auto_begin(struct sw_store *st, bool *own, struct sw_err *err);
+enum sw_status sw_store_auto_end(struct sw_store *st, bool own, enum sw_status status,
+                                 struct sw_err *err);
+
 /* Records SQLite's last error on st->db as a one-line error about the
  * database file: what failed (doing) and what to do about it. Returns
  * the status. */

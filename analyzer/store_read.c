@@ -148,51 +148,41 @@ enum sw_status sw_store_count_violations(struct sw_store *st,
 	return status;
 }
 
-static const char *col_text(sqlite3_stmt *s, int i)
-{
-	return (const char *)sqlite3_column_text(s, i);
-}
-
-static uint64_t col_u64(sqlite3_stmt *s, int i)
-{
-	return (uint64_t)sqlite3_column_int64(s, i);
-}
-
 static void row_read(sqlite3_stmt *s, struct sw_store_violation *v)
 {
 	const char *reason, *state;
 
 	memset(v, 0, sizeof(*v));
 	v->id = sqlite3_column_int64(s, 0);
-	v->src = col_text(s, 1);
-	v->dst = col_text(s, 2);
-	v->src_endpoint = col_text(s, 3);
-	v->dst_endpoint = col_text(s, 4);
-	v->src_ip = col_text(s, 5);
-	v->dst_ip = col_text(s, 6);
+	v->src = sw_sql_col_text(s, 1);
+	v->dst = sw_sql_col_text(s, 2);
+	v->src_endpoint = sw_sql_col_text(s, 3);
+	v->dst_endpoint = sw_sql_col_text(s, 4);
+	v->src_ip = sw_sql_col_text(s, 5);
+	v->dst_ip = sw_sql_col_text(s, 6);
 	v->proto = (uint8_t)sqlite3_column_int(s, 7);
 	v->port = (uint16_t)sqlite3_column_int(s, 8);
-	reason = col_text(s, 9);
+	reason = sw_sql_col_text(s, 9);
 	if (reason == NULL || sw_reason_parse(reason, &v->reason) != SW_OK)
 		v->reason = SW_REASON_DENIED_BOTH;
-	v->first_seen_ns = col_u64(s, 10);
-	v->last_seen_ns = col_u64(s, 11);
-	v->flows = col_u64(s, 12);
-	v->src_pkts = col_u64(s, 13);
-	v->src_bytes = col_u64(s, 14);
-	v->dst_pkts = col_u64(s, 15);
-	v->dst_bytes = col_u64(s, 16);
-	v->fw_verdict = col_text(s, 17);
-	v->fw_prefix = col_text(s, 18);
-	v->sample_flow_ids = col_text(s, 19);
-	v->summary = col_text(s, 20);
-	v->explanation = col_text(s, 21);
-	state = col_text(s, 22);
+	v->first_seen_ns = sw_sql_col_u64(s, 10);
+	v->last_seen_ns = sw_sql_col_u64(s, 11);
+	v->flows = sw_sql_col_u64(s, 12);
+	v->src_pkts = sw_sql_col_u64(s, 13);
+	v->src_bytes = sw_sql_col_u64(s, 14);
+	v->dst_pkts = sw_sql_col_u64(s, 15);
+	v->dst_bytes = sw_sql_col_u64(s, 16);
+	v->fw_verdict = sw_sql_col_text(s, 17);
+	v->fw_prefix = sw_sql_col_text(s, 18);
+	v->sample_flow_ids = sw_sql_col_text(s, 19);
+	v->summary = sw_sql_col_text(s, 20);
+	v->explanation = sw_sql_col_text(s, 21);
+	state = sw_sql_col_text(s, 22);
 	if (state == NULL || sw_triage_parse(state, &v->state) != SW_OK)
 		v->state = SW_TRIAGE_OPEN;
-	v->state_changed_ns = col_u64(s, 23);
-	v->acknowledged_by = col_text(s, 24);
-	v->resolved_by = col_text(s, 25);
+	v->state_changed_ns = sw_sql_col_u64(s, 23);
+	v->acknowledged_by = sw_sql_col_text(s, 24);
+	v->resolved_by = sw_sql_col_text(s, 25);
 }
 
 enum sw_status sw_store_list_violations(struct sw_store *st, const struct sw_store_vfilter *f,
@@ -245,7 +235,7 @@ enum sw_status sw_store_violations_plan(struct sw_store *st, const struct sw_sto
 	}
 	/* columns: id, parent, notused, detail */
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		fprintf(out, "%s\n", col_text(s, 3) ? col_text(s, 3) : "");
+		fprintf(out, "%s\n", sw_sql_col_text(s, 3) ? sw_sql_col_text(s, 3) : "");
 	if (rc != SQLITE_DONE)
 		status = sw_store_fail(st, err, "explain a violation query");
 	sqlite3_finalize(s);

@@ -73,31 +73,6 @@ const char *const sw_store_stmt_sql[STMT_COUNT] = {
 
 /* ---- helpers ---- */
 
-/* Resets s and drops its bindings, so no borrowed pointer outlives the call. */
-static void stmt_done(sqlite3_stmt *s)
-{
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-}
-
-/* Steps a write statement to its end; SQLITE_DONE or the error code. */
-static int step_done(sqlite3_stmt *s)
-{
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		;
-	return rc;
-}
-
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *text)
-{
-	if (text != NULL)
-		sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, i);
-}
-
 /* The namespace of an endpoint id "ns/name", bound; NULL when id is. */
 static void bind_ns_of(sqlite3_stmt *s, int i, const char *id)
 {
@@ -107,39 +82,6 @@ static void bind_ns_of(sqlite3_stmt *s, int i, const char *id)
 		sqlite3_bind_text(s, i, id, (int)(slash - id), SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, i);
-}
-
-static void bind_u64(sqlite3_stmt *s, int i, uint64_t v)
-{
-	sqlite3_bind_int64(s, i, (sqlite3_int64)v);
-}
-
-/* Runs a multi-statement write in the open batch, or in a transaction of
- * its own when none is open: *own tells the caller to end it. */
-static enum sw_status auto_begin(struct sw_store *st, bool *own, struct sw_err *err)
-{
-	*own = !st->in_batch;
-	return *own ? sw_store_begin_batch(st, err) : SW_OK;
-}
-
-static enum sw_status auto_end(struct sw_store *st, bool own, enum sw_status status,
-                               struct sw_err *err)
-{
-	if (!own)
-		return status;
-	if (status != SW_OK) {
-		sw_store_rollback_batch(st);
-		return status;
-	}
-	return sw_store_commit_batch(st, err);
-}
-
-static enum sw_status need_writable(struct sw_store *st, struct sw_err *err)
-{
-	if (st->read_only)
-		return sw_err_set(err, SW_ERR_INVALID, st->path, 0, 0,
-		                  "the database was opened read-only");
-	return SW_OK;
 }
 
 /* A new reference to j's compact text (caller frees), NULL when out of
@@ -165,11 +107,11 @@ static void bind_flow(sqlite3_stmt *s, const struct sw_store *st,
 	sw_addr_format(&f->dst, db, SW_ADDR_STRLEN);
 	if (st->run_id != 0)
 		sqlite3_bind_int64(s, 1, st->run_id);
-	bind_u64(s, 2, f->id);
+	sw_sql_bind_u64(s, 2, f->id);
 	sqlite3_bind_text(s, 3, sf->src_id ? sf->src_id : sb, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, sf->dst_id ? sf->dst_id : db, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 5, sf->src_id);
-	bind_text_or_null(s, 6, sf->dst_id);
+	sw_sql_bind_text_or_null(s, 5, sf->src_id);
+	sw_sql_bind_text_or_null(s, 6, sf->dst_id);
 	bind_ns_of(s, 7, sf->src_id);
 	bind_ns_of(s, 8, sf->dst_id);
 	sqlite3_bind_text(s, 9, sb, -1, SQLITE_STATIC);
@@ -181,12 +123,12 @@ static void bind_flow(sqlite3_stmt *s, const struct sw_store *st,
 		sqlite3_bind_int(s, 14, f->vlan[0]);
 	if (f->n_vlan > 1)
 		sqlite3_bind_int(s, 15, f->vlan[1]);
-	bind_u64(s, 16, f->first_ns);
-	bind_u64(s, 17, f->last_ns);
-	bind_u64(s, 18, f->dir[0].pkts);
-	bind_u64(s, 19, f->dir[0].bytes);
-	bind_u64(s, 20, f->dir[1].pkts);
-	bind_u64(s, 21, f->dir[1].bytes);
+	sw_sql_bind_u64(s, 16, f->first_ns);
+	sw_sql_bind_u64(s, 17, f->last_ns);
+	sw_sql_bind_u64(s, 18, f->dir[0].pkts);
+	sw_sql_bind_u64(s, 19, f->dir[0].bytes);
+	sw_sql_bind_u64(s, 20, f->dir[1].pkts);
+	sw_sql_bind_u64(s, 21, f->dir[1].bytes);
 	if (f->proto == SW_PROTO_TCP)
 		sqlite3_bind_text(s, 22, sw_tcp_state_name(f->tcp_state), -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 23, sw_flow_end_name(sf->end), -1, SQLITE_STATIC);
@@ -208,19 +150,19 @@ enum sw_status sw_store_put_flow(struct sw_store *st, const struct sw_store_flow
 	sqlite3_stmt *s;
 	int rc;
 
-	if (need_writable(st, err) != SW_OK)
+	if (sw_store_need_writable(st, err) != SW_OK)
 		return SW_ERR_INVALID;
 	s = sw_store_stmt(st, STMT_INSERT_FLOW, err);
 	if (s == NULL)
 		return err ? err->status : SW_ERR_IO;
 	bind_flow(s, st, sf, sb, db);
-	rc = step_done(s);
+	rc = sw_sql_step_done(s);
 	if (rc != SQLITE_DONE) {
 		enum sw_status status = sw_store_fail(st, err, "store a flow");
-		stmt_done(s);
+		sw_sql_reset(s);
 		return status;
 	}
-	stmt_done(s);
+	sw_sql_reset(s);
 	return SW_OK;
 }
 
@@ -250,21 +192,21 @@ static void bind_violation(sqlite3_stmt *s, const struct sw_store *st,
 	sqlite3_bind_int(s, 3, v->proto);
 	sqlite3_bind_int(s, 4, v->port);
 	sqlite3_bind_text(s, 5, sw_reason_name(v->reason), -1, SQLITE_STATIC);
-	bind_text_or_null(s, 6, v->src_id);
-	bind_text_or_null(s, 7, v->dst_id);
+	sw_sql_bind_text_or_null(s, 6, v->src_id);
+	sw_sql_bind_text_or_null(s, 7, v->dst_id);
 	bind_ns_of(s, 8, v->src_id);
 	bind_ns_of(s, 9, v->dst_id);
 	sqlite3_bind_text(s, 10, sw_addr_format(&v->src_addr, bufs[2], SW_ADDR_STRLEN), -1,
 	                  SQLITE_STATIC);
 	sqlite3_bind_text(s, 11, sw_addr_format(&v->dst_addr, bufs[3], SW_ADDR_STRLEN), -1,
 	                  SQLITE_STATIC);
-	bind_u64(s, 12, v->first_ns);
-	bind_u64(s, 13, v->last_ns);
-	bind_u64(s, 14, v->flows);
-	bind_u64(s, 15, v->pkts[0]);
-	bind_u64(s, 16, v->bytes[0]);
-	bind_u64(s, 17, v->pkts[1]);
-	bind_u64(s, 18, v->bytes[1]);
+	sw_sql_bind_u64(s, 12, v->first_ns);
+	sw_sql_bind_u64(s, 13, v->last_ns);
+	sw_sql_bind_u64(s, 14, v->flows);
+	sw_sql_bind_u64(s, 15, v->pkts[0]);
+	sw_sql_bind_u64(s, 16, v->bytes[0]);
+	sw_sql_bind_u64(s, 17, v->pkts[1]);
+	sw_sql_bind_u64(s, 18, v->bytes[1]);
 	if (v->fw_verdict != SW_FW_NONE) {
 		sqlite3_bind_text(s, 19, sw_fw_verdict_name(v->fw_verdict), -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 20, v->fw_prefix, -1, SQLITE_STATIC);
@@ -274,7 +216,7 @@ static void bind_violation(sqlite3_stmt *s, const struct sw_store *st,
 	samples_json(v, samples, samples_len);
 	sqlite3_bind_text(s, 22, samples, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 23, v->summary ? v->summary : "", -1, SQLITE_STATIC);
-	bind_text_or_null(s, 24, expl);
+	sw_sql_bind_text_or_null(s, 24, expl);
 }
 
 enum sw_status sw_store_upsert_violation(struct sw_store *st, const struct sw_violation *v,
@@ -286,7 +228,7 @@ enum sw_status sw_store_upsert_violation(struct sw_store *st, const struct sw_vi
 	enum sw_status status = SW_OK;
 	int rc;
 
-	if (need_writable(st, err) != SW_OK)
+	if (sw_store_need_writable(st, err) != SW_OK)
 		return SW_ERR_INVALID;
 	if (v->explanation != NULL &&
 	    (expl = json_text(sw_explanation_json(v->explanation))) == NULL)
@@ -301,11 +243,11 @@ enum sw_status sw_store_upsert_violation(struct sw_store *st, const struct sw_vi
 	if (rc == SQLITE_ROW) {
 		if (row_id != NULL)
 			*row_id = sqlite3_column_int64(s, 0);
-		rc = step_done(s);
+		rc = sw_sql_step_done(s);
 	}
 	if (rc != SQLITE_DONE)
 		status = sw_store_fail(st, err, "store a violation");
-	stmt_done(s);
+	sw_sql_reset(s);
 	free(expl);
 	return status;
 }
@@ -326,29 +268,29 @@ enum sw_status sw_store_update_violation(struct sw_store *st, int64_t row_id,
 	sqlite3_stmt *s;
 	enum sw_status status = SW_OK;
 
-	if (need_writable(st, err) != SW_OK)
+	if (sw_store_need_writable(st, err) != SW_OK)
 		return SW_ERR_INVALID;
 	s = sw_store_sql(st, sql_update_violation, err);
 	if (s == NULL)
 		return err ? err->status : SW_ERR_IO;
 	sqlite3_bind_int64(s, 1, row_id);
-	bind_u64(s, 2, v->first_ns);
-	bind_u64(s, 3, v->last_ns);
-	bind_u64(s, 4, v->flows);
-	bind_u64(s, 5, v->pkts[0]);
-	bind_u64(s, 6, v->bytes[0]);
-	bind_u64(s, 7, v->pkts[1]);
-	bind_u64(s, 8, v->bytes[1]);
+	sw_sql_bind_u64(s, 2, v->first_ns);
+	sw_sql_bind_u64(s, 3, v->last_ns);
+	sw_sql_bind_u64(s, 4, v->flows);
+	sw_sql_bind_u64(s, 5, v->pkts[0]);
+	sw_sql_bind_u64(s, 6, v->bytes[0]);
+	sw_sql_bind_u64(s, 7, v->pkts[1]);
+	sw_sql_bind_u64(s, 8, v->bytes[1]);
 	if (v->fw_verdict != SW_FW_NONE) {
 		sqlite3_bind_text(s, 9, sw_fw_verdict_name(v->fw_verdict), -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 10, v->fw_prefix, -1, SQLITE_STATIC);
 	}
-	if (step_done(s) != SQLITE_DONE)
+	if (sw_sql_step_done(s) != SQLITE_DONE)
 		status = sw_store_fail(st, err, "update a violation");
 	else if (sqlite3_changes(st->db) != 1)
 		status = sw_err_set(err, SW_ERR_NOTFOUND, st->path, 0, 0,
 		                    "violation %lld is not in the database", (long long)row_id);
-	stmt_done(s);
+	sw_sql_reset(s);
 	return status;
 }
 
@@ -412,10 +354,10 @@ static enum sw_status put_namespace(struct sw_store *st, const struct sw_namespa
 	}
 	sqlite3_bind_text(s, 1, ns->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, labels, -1, SQLITE_STATIC);
-	bind_u64(s, 3, loaded_ns);
-	if (step_done(s) != SQLITE_DONE)
+	sw_sql_bind_u64(s, 3, loaded_ns);
+	if (sw_sql_step_done(s) != SQLITE_DONE)
 		status = sw_store_fail(st, err, "store a namespace");
-	stmt_done(s);
+	sw_sql_reset(s);
 	free(labels);
 	return status;
 }
@@ -440,13 +382,13 @@ static enum sw_status put_endpoint(struct sw_store *st, const struct sw_endpoint
 		sqlite3_bind_text(s, 5, labels, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 6, addrs, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 7, ports, -1, SQLITE_STATIC);
-		bind_text_or_null(s, 8, ep->file);
+		sw_sql_bind_text_or_null(s, 8, ep->file);
 		if (ep->line > 0)
 			sqlite3_bind_int64(s, 9, ep->line);
-		bind_u64(s, 10, loaded_ns);
-		if (step_done(s) != SQLITE_DONE)
+		sw_sql_bind_u64(s, 10, loaded_ns);
+		if (sw_sql_step_done(s) != SQLITE_DONE)
 			status = sw_store_fail(st, err, "store an endpoint");
-		stmt_done(s);
+		sw_sql_reset(s);
 	}
 	free(labels);
 	free(addrs);
@@ -460,16 +402,16 @@ enum sw_status sw_store_put_inventory(struct sw_store *st, const struct sw_inven
 	enum sw_status status;
 	bool own;
 
-	if (need_writable(st, err) != SW_OK)
+	if (sw_store_need_writable(st, err) != SW_OK)
 		return SW_ERR_INVALID;
-	status = auto_begin(st, &own, err);
+	status = sw_store_auto_begin(st, &own, err);
 	if (status != SW_OK)
 		return status;
 	for (size_t i = 0; status == SW_OK && i < sw_inventory_n_namespaces(inv); i++)
 		status = put_namespace(st, sw_inventory_namespace(inv, i), loaded_ns, err);
 	for (size_t i = 0; status == SW_OK && i < sw_inventory_n_endpoints(inv); i++)
 		status = put_endpoint(st, sw_inventory_endpoint(inv, i), loaded_ns, err);
-	return auto_end(st, own, status, err);
+	return sw_store_auto_end(st, own, status, err);
 }
 
 static enum sw_status put_policy(struct sw_store *st, const struct sw_netpol *p,
@@ -483,14 +425,14 @@ static enum sw_status put_policy(struct sw_store *st, const struct sw_netpol *p,
 	sqlite3_bind_text(s, 1, p->ns ? p->ns : "default", -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, p->name ? p->name : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, p->origin ? p->origin : "k8s", -1, SQLITE_STATIC);
-	bind_text_or_null(s, 4, p->file);
+	sw_sql_bind_text_or_null(s, 4, p->file);
 	if (p->line > 0)
 		sqlite3_bind_int64(s, 5, p->line);
 	sqlite3_bind_text(s, 6, p->content_hash ? p->content_hash : "", -1, SQLITE_STATIC);
-	bind_u64(s, 7, loaded_ns);
-	if (step_done(s) != SQLITE_DONE)
+	sw_sql_bind_u64(s, 7, loaded_ns);
+	if (sw_sql_step_done(s) != SQLITE_DONE)
 		status = sw_store_fail(st, err, "store a policy");
-	stmt_done(s);
+	sw_sql_reset(s);
 	return status;
 }
 
@@ -500,14 +442,14 @@ enum sw_status sw_store_put_policies(struct sw_store *st, const struct sw_policy
 	enum sw_status status;
 	bool own;
 
-	if (need_writable(st, err) != SW_OK)
+	if (sw_store_need_writable(st, err) != SW_OK)
 		return SW_ERR_INVALID;
-	status = auto_begin(st, &own, err);
+	status = sw_store_auto_begin(st, &own, err);
 	if (status != SW_OK)
 		return status;
 	for (size_t i = 0; status == SW_OK && i < sw_policy_set_count(set); i++)
 		status = put_policy(st, sw_policy_set_get(set, i), loaded_ns, err);
-	return auto_end(st, own, status, err);
+	return sw_store_auto_end(st, own, status, err);
 }
 
 /* ---- which endpoints each policy selects ---- */
@@ -528,9 +470,9 @@ static enum sw_status put_select(struct sw_store *st, const struct sw_netpol *p,
 	sqlite3_bind_text(s, 1, p->ns ? p->ns : "default", -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, p->name ? p->name : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, endpoint_id, -1, SQLITE_STATIC);
-	if (step_done(s) != SQLITE_DONE)
+	if (sw_sql_step_done(s) != SQLITE_DONE)
 		status = sw_store_fail(st, err, "store a policy selection");
-	stmt_done(s);
+	sw_sql_reset(s);
 	return status;
 }
 
@@ -556,21 +498,21 @@ enum sw_status sw_store_put_selections(struct sw_store *st, const struct sw_poli
 	sqlite3_stmt *s;
 	bool own;
 
-	if (need_writable(st, err) != SW_OK)
+	if (sw_store_need_writable(st, err) != SW_OK)
 		return SW_ERR_INVALID;
-	status = auto_begin(st, &own, err);
+	status = sw_store_auto_begin(st, &own, err);
 	if (status != SW_OK)
 		return status;
 	s = sw_store_sql(st, sql_clear_selects, err);
 	if (s == NULL)
 		status = err ? err->status : SW_ERR_IO;
-	else if (step_done(s) != SQLITE_DONE)
+	else if (sw_sql_step_done(s) != SQLITE_DONE)
 		status = sw_store_fail(st, err, "clear the policy selections");
 	if (s != NULL)
-		stmt_done(s);
+		sw_sql_reset(s);
 	for (size_t i = 0; status == SW_OK && i < sw_policy_set_count(set); i++)
 		status = put_selects_of(st, sw_policy_set_get(set, i), inv, err);
-	return auto_end(st, own, status, err);
+	return sw_store_auto_end(st, own, status, err);
 }
 
 /* ---- retention ---- */
@@ -582,7 +524,7 @@ enum sw_status sw_store_prune_flows(struct sw_store *st, uint64_t older_than_ns,
 	uint64_t total = 0;
 	int rc, n;
 
-	if (need_writable(st, err) != SW_OK)
+	if (sw_store_need_writable(st, err) != SW_OK)
 		return SW_ERR_INVALID;
 	if (st->in_batch)
 		return sw_err_set(err, SW_ERR_INVALID, st->path, 0, 0,
@@ -590,10 +532,10 @@ enum sw_status sw_store_prune_flows(struct sw_store *st, uint64_t older_than_ns,
 	if (sqlite3_prepare_v2(st->db, "DELETE FROM flows WHERE id IN (SELECT id FROM flows"
 	                       " WHERE last_ns < ?1 LIMIT ?2)", -1, &s, NULL) != SQLITE_OK)
 		return sw_store_fail(st, err, "prune flows");
-	bind_u64(s, 1, older_than_ns);
+	sw_sql_bind_u64(s, 1, older_than_ns);
 	sqlite3_bind_int(s, 2, PRUNE_CHUNK);
 	do {
-		rc = step_done(s);
+		rc = sw_sql_step_done(s);
 		n = sqlite3_changes(st->db);
 		sqlite3_reset(s);
 		if (rc == SQLITE_DONE)
@@ -680,9 +622,9 @@ static enum sw_status triage_write(struct sw_store *st, int64_t id, enum sw_tria
 		return sw_store_fail(st, err, "change a violation's state");
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, sw_triage_name(state), -1, SQLITE_STATIC);
-	bind_u64(s, 3, now_ns);
-	bind_text_or_null(s, 4, who);
-	rc = step_done(s);
+	sw_sql_bind_u64(s, 3, now_ns);
+	sw_sql_bind_text_or_null(s, 4, who);
+	rc = sw_sql_step_done(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
 		return sw_store_fail(st, err, "change a violation's state");
@@ -697,13 +639,13 @@ enum sw_status sw_store_set_violation_state(struct sw_store *st, int64_t id,
 	enum sw_status status;
 	bool own;
 
-	if (need_writable(st, err) != SW_OK)
+	if (sw_store_need_writable(st, err) != SW_OK)
 		return SW_ERR_INVALID;
 	if (sw_triage_name(state) == NULL)
 		return sw_err_set(err, SW_ERR_INVALID, NULL, 0, 0,
 		                  "%d is not a triage state (open, acknowledged, resolved)",
 		                  (int)state);
-	status = auto_begin(st, &own, err);
+	status = sw_store_auto_begin(st, &own, err);
 	if (status != SW_OK)
 		return status;
 	status = triage_current(st, id, &cur, err);
@@ -713,5 +655,5 @@ enum sw_status sw_store_set_violation_state(struct sw_store *st, int64_t id,
 		                    (long long)id);
 	if (status == SW_OK && cur != state)
 		status = triage_write(st, id, state, who, now_ns, err);
-	return auto_end(st, own, status, err);
+	return sw_store_auto_end(st, own, status, err);
 }
