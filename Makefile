@@ -30,7 +30,7 @@ ASAN_OBJ := $(LIB_SRC:%.c=$(ASAN)/%.o)
 TESTS    := $(TEST_SRC:tests/%.c=$(ASAN)/tests/%)
 TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(REL)/tools/%)
 
-.PHONY: all deps test unit integration bench lint clean example fuzz fuzz-replay e2e
+.PHONY: all deps test unit integration bench lint clean example fuzz fuzz-replay e2e soak
 # keep test objects between runs
 .SECONDARY:
 
@@ -108,6 +108,12 @@ example: segwatch
 # segwatch on the bridge (mirror port) and on NFLOG, checked through the API.
 e2e: $(ASAN)/segwatch
 	@sh tests/e2e/run.sh
+
+# The soak test (tests/soak/run.sh): SOAK_SECONDS (default 600; CI 60) of
+# segwatch run on an endless capture stream with 64 API and 20 SSE clients.
+SOAK_SECONDS ?= 600
+soak: $(ASAN)/segwatch $(TOOLS)
+	@SOAK_SECONDS=$(SOAK_SECONDS) sh tests/soak/run.sh
 
 lint:
 	@sh tests/lint.sh

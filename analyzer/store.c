@@ -66,6 +66,10 @@ static enum sw_status classify(int code, const char **advice)
 		*advice = "the database is corrupt: restore it from a backup, or "
 		          "move it away and start a new one";
 		return SW_ERR_PARSE;
+	case SQLITE_INTERRUPT:
+		*advice = "the query ran past its time budget: narrow it (a shorter time "
+		          "range, a filter, a smaller limit)";
+		return SW_ERR_BUSY;
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
 		*advice = "the database is locked by another process (another "

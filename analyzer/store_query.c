@@ -557,6 +557,36 @@ static enum sw_status copy_out(const unsigned char *text, int n, char **json, si
 	return SW_OK;
 }
 
+/* Every API query has a time budget, so that one expensive request (a
+ * service map over millions of flows, an unindexed sort) cannot hold a
+ * server thread for long: past it, SQLite interrupts the statement and the
+ * request answers SW_ERR_BUSY (503) asking for a narrower query. */
+#define QUERY_BUDGET_NS 2000000000ull
+#define QUERY_CHECK_OPS 10000
+
+static int over_budget(void *deadline)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec >
+	       *(const uint64_t *)deadline;
+}
+
+static int step_budgeted(struct sw_store *st, sqlite3_stmt *s)
+{
+	struct timespec ts;
+	uint64_t deadline;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	deadline = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + QUERY_BUDGET_NS;
+	sqlite3_progress_handler(st->db, QUERY_CHECK_OPS, over_budget, &deadline);
+	rc = sqlite3_step(s);
+	sqlite3_progress_handler(st->db, 0, NULL, NULL);
+	return rc;
+}
+
 enum sw_status sq_run(struct sw_store *st, const char *sql, const struct qargs *a,
                       const char *notfound, char **json, size_t *len, struct sw_err *err)
 {
@@ -567,7 +597,7 @@ enum sw_status sq_run(struct sw_store *st, const char *sql, const struct qargs *
 	if (s == NULL)
 		return err ? err->status : SW_ERR_IO;
 	sq_bind(s, a);
-	rc = sqlite3_step(s);
+	rc = step_budgeted(st, s);
 	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
 		status = copy_out(sqlite3_column_text(s, 0), sqlite3_column_bytes(s, 0), json, len,
 		                  err);
@@ -590,7 +620,7 @@ enum sw_status sq_count(struct sw_store *st, const char *sql, const struct qargs
 	if (s == NULL)
 		return err ? err->status : SW_ERR_IO;
 	sq_bind(s, a);
-	if (sqlite3_step(s) == SQLITE_ROW)
+	if (step_budgeted(st, s) == SQLITE_ROW)
 		*n = sqlite3_column_int64(s, 0);
 	else
 		status = sq_read_fail(st, err);

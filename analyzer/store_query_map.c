@@ -1,6 +1,8 @@
 /*
  * store_query_map.c - the SQL of the service map (/api/v1/edges: flows
- * aggregated by src, dst, proto, destination port within the window, plus
+ * aggregated by src, dst, proto, destination port within the window, from
+ * the per-minute table edge_minutes (so the window is counted in whole
+ * minutes of the flows' last packets), plus
  * the violations, anomalies and baseline edges of the window; the busiest
  * edges first), of the database part of /api/v1/stats and of /healthz.
  */
@@ -11,11 +13,10 @@
 
 static const char sql_edges[] =
 	"WITH parts AS ("
-	"  SELECT src, dst, proto, dport AS port, count(*) AS flows,"
-	"   sum(src_bytes + dst_bytes) AS bytes, max(verdict = 'denied') AS denied,"
-	"   max(violation_id) AS violation_id, 0 AS anomaly"
-	"  FROM flows WHERE last_ns >= :since AND +first_ns <= :until" E_NS
-	"  GROUP BY src, dst, proto, dport"
+	"  SELECT src, dst, proto, port, sum(flows) AS flows, sum(bytes) AS bytes,"
+	"   max(denied) AS denied, max(violation_id) AS violation_id, 0 AS anomaly"
+	"  FROM edge_minutes WHERE minute_ns > :since - 60000000000 AND minute_ns <= :until"
+	E_NS "  GROUP BY src, dst, proto, port"
 	" UNION ALL SELECT src, dst, proto, port, 0, 0, 1, id, 0 FROM violations"
 	"  WHERE last_seen_ns >= :since AND +first_seen_ns <= :until" E_NS
 	" UNION ALL SELECT src, dst, coalesce(proto, 0), coalesce(port, 0), 0, 0, 0, NULL, 1"

@@ -547,6 +547,15 @@ enum sw_status sw_store_prune_flows(struct sw_store *st, uint64_t older_than_ns,
 		return status;
 	}
 	sqlite3_finalize(s);
+	/* the service map's minutes go with their flows */
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM edge_minutes WHERE minute_ns + 60000000000 <= ?1",
+	                       -1, &s, NULL) != SQLITE_OK)
+		return sw_store_fail(st, err, "prune the service map");
+	sw_sql_bind_u64(s, 1, older_than_ns);
+	rc = sw_sql_step_done(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return sw_store_fail(st, err, "prune the service map");
 	if (deleted != NULL)
 		*deleted = total;
 	return SW_OK;

@@ -40,6 +40,11 @@ int web_opts_handle(struct web_opts *o, const char *cmd, int opt, const char *ar
 			return bad_number(cmd, "threads", arg, SW_WEB_THREADS_MAX);
 		o->web.threads = (unsigned)v;
 		break;
+	case WEB_OPT_TIMEOUT:
+		if (sw_parse_u64(arg, strlen(arg), 1, 3600, &v) != SW_OK)
+			return bad_number(cmd, "connection-timeout", arg, 3600);
+		o->web.connection_timeout_s = (unsigned)v;
+		break;
 	case WEB_OPT_MAXCONN:
 		if (sw_parse_u64(arg, strlen(arg), 1, 65536, &v) != SW_OK)
 			return bad_number(cmd, "max-connections", arg, 65536);

@@ -18,6 +18,7 @@ enum web_opt_id {
 	WEB_OPT_KEY,
 	WEB_OPT_THREADS,
 	WEB_OPT_MAXCONN,
+	WEB_OPT_TIMEOUT,
 };
 
 #define WEB_LONG_OPTS                                                  \
@@ -26,7 +27,8 @@ enum web_opt_id {
 	{"tls-cert", required_argument, NULL, WEB_OPT_CERT},           \
 	{"tls-key", required_argument, NULL, WEB_OPT_KEY},             \
 	{"threads", required_argument, NULL, WEB_OPT_THREADS},         \
-	{"max-connections", required_argument, NULL, WEB_OPT_MAXCONN}
+	{"max-connections", required_argument, NULL, WEB_OPT_MAXCONN}, \
+	{"connection-timeout", required_argument, NULL, WEB_OPT_TIMEOUT}
 
 #define WEB_HELP                                                                    \
 	"  -l, --listen ADDR:PORT     numeric address and port (default "              \
@@ -39,7 +41,10 @@ enum web_opt_id {
 	"      --tls-cert FILE        serve HTTPS with this PEM certificate chain\n"    \
 	"      --tls-key FILE         and this PEM private key\n"                      \
 	"      --threads N            HTTP worker threads (default 2, at most 64)\n"    \
-	"      --max-connections N    concurrent connections (default 256)\n"
+	"      --max-connections N    concurrent connections (default 256)\n"       \
+	"      --connection-timeout S an idle connection is closed after S seconds,\n" \
+	"                             and a request head must arrive within S\n"     \
+	"                             seconds (slow clients; default 30)\n"
 
 #define WEB_TOKEN_LINE_MAX 4096
 

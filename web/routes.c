@@ -127,6 +127,19 @@ static int hexval(char ch)
 	return -1;
 }
 
+bool web_path_encoding_ok(const char *path, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (path[i] != '%')
+			continue;
+		if (i + 2 >= len || hexval(path[i + 1]) < 0 || hexval(path[i + 2]) < 0 ||
+		    (path[i + 1] == '0' && path[i + 2] == '0'))
+			return false;
+		i += 2;
+	}
+	return true;
+}
+
 /* Decodes n bytes of s ('+' is a space) into a malloc'd string; *bad is
  * set (and decoding goes on, keeping the bad bytes) on a malformed escape
  * or a decoded NUL. */

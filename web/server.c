@@ -246,14 +246,38 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
 	return q;
 }
 
+/* The guard's handle of c, kept as libmicrohttpd's socket context. */
+static void *guard_conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct sw_web *w = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		web_guard_closed(w->guard, *socket_ctx);
+		*socket_ctx = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	*socket_ctx = ci != NULL ? web_guard_opened(w->guard, ci->connect_fd) : NULL;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
 	struct web_req *q = *req_cls;
+	struct sw_web *w = cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	web_guard_request(w->guard, guard_conn_of(c), false);
 	if (q == NULL)
 		return;
 	free(q->uri);
@@ -353,6 +377,8 @@ static enum MHD_Result first_call(struct sw_web *w, struct MHD_Connection *c,
 	uint64_t n;
 	enum sw_status st;
 
+	if (!web_path_encoding_ok(q->uri, strcspn(q->uri, "?")))
+		return web_send_error(w, c, q, 400, NULL, "malformed percent-encoding in the path");
 	st = web_route_find(q->uri, strcspn(q->uri, "?"), method, &q->route, &id, &allow);
 	if (st == SW_ERR_NOTFOUND)
 		return web_send_error(w, c, q, 404, NULL, "no such route");
@@ -395,6 +421,8 @@ static enum MHD_Result dispatch(struct sw_web *w, struct MHD_Connection *c, stru
 	const char *allow;
 	int64_t id;
 
+	/* the whole request is in: its answer (a stream, maybe) has no deadline */
+	web_guard_request(w->guard, guard_conn_of(c), true);
 	if (q->too_big)
 		return web_send_error(w, c, q, 413, NULL, "the body exceeds %zu bytes", w->max_body);
 	web_route_find(q->uri, path_len, method, &q->route, &id, &allow);
@@ -461,6 +489,7 @@ enum sw_status sw_web_run(struct sw_web *w, struct sw_err *err)
 	OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL);
 	OPT(MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)on_uri, w);
 	OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, w);
+	OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, w);
 	if (w->tls_cert != NULL) {
 		flags |= MHD_USE_TLS;
 		OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, w->tls_cert);
@@ -470,6 +499,10 @@ enum sw_status sw_web_run(struct sw_web *w, struct sw_err *err)
 #undef OPT
 	if (web_sse_start(w->sse, err) != SW_OK)
 		return err->status;
+	w->guard = web_guard_new(w->timeout_s);
+	if (w->guard == NULL || !web_guard_start(w->guard))
+		return sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0,
+		                  "cannot start the slow-client guard");
 	w->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, w, MHD_OPTION_ARRAY, opt,
 	                          MHD_OPTION_END);
 	if (w->mhd == NULL)
@@ -523,6 +556,8 @@ void sw_web_stop(struct sw_web *w)
 		MHD_socket fd = MHD_quiesce_daemon(w->mhd);
 		web_sse_shutdown(w->sse);
 		MHD_stop_daemon(w->mhd);
+		web_guard_free(w->guard);
+		w->guard = NULL;
 		if (fd != MHD_INVALID_SOCKET)
 			close(fd);
 	}

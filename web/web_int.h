@@ -56,6 +56,10 @@ extern const size_t web_routes_count;
 enum sw_status web_route_find(const char *path, size_t path_len, const char *method,
                               size_t *route, int64_t *id, const char **allow);
 
+/* Whether every '%' of the raw path is followed by two hex digits and
+ * does not encode NUL (a malformed target answers 400, not 404). */
+bool web_path_encoding_ok(const char *path, size_t len);
+
 /* Checks a raw query string (after '?', may be NULL): every name and value
  * well-formed percent-encoding, no name twice, at most WEB_MAX_PARAMS.
  * On failure fills err (SW_ERR_INVALID, message "NAME: ...") and *param
@@ -102,6 +106,7 @@ struct sw_web {
 	struct web_metrics *metrics;
 	struct web_rates *rates;
 	struct web_sse *sse;
+	struct web_guard *guard;
 };
 
 /* Per request (libmicrohttpd's req_cls), from the URI log callback. */
@@ -114,6 +119,26 @@ struct web_req {
 	bool too_big;
 	bool counted;
 };
+
+/* ---- the slow-client guard (guard.c) ---- */
+
+struct web_guard;
+
+/* Request heads must be complete within deadline_s of the connection's
+ * start or of the previous request's end. NULL when out of memory. */
+struct web_guard *web_guard_new(unsigned deadline_s);
+/* Starts its thread; false when it cannot. */
+bool web_guard_start(struct web_guard *g);
+/* Stops the thread and forgets every connection. NULL is a no-op. */
+void web_guard_free(struct web_guard *g);
+/* A new connection on fd: its handle for the calls below (NULL: not
+ * guarded, out of memory). */
+void *web_guard_opened(struct web_guard *g, int fd);
+void web_guard_closed(struct web_guard *g, void *conn);
+/* A request head is complete (answering true) or its answer is done. */
+void web_guard_request(struct web_guard *g, void *conn, bool answering);
+/* Connections shut down for missing their deadline. */
+uint64_t web_guard_dropped(struct web_guard *g);
 
 /* Logs a warning through cfg->log (thread-safe as the callback is). */
 void web_log(const struct sw_web *w, const char *fmt, ...) SW_PRINTF(2, 3);

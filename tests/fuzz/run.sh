@@ -9,7 +9,7 @@
 #                                              (what `make test` runs)
 #   sh tests/fuzz/run.sh --build [TARGET...]   only build the libFuzzer binaries
 #
-# Targets: packet flowtable policy_yaml text (tests/fuzz/fuzz_TARGET.c).
+# Targets: packet flowtable policy_yaml text http (tests/fuzz/fuzz_TARGET.c).
 # Everything goes to build/fuzz/; the committed corpus is never written:
 # libFuzzer adds what it finds to build/fuzz/work/TARGET/ and crashes to
 # build/fuzz/artifacts/TARGET/ (copy one to tests/fuzz/regressions/TARGET/,
@@ -18,7 +18,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
-ALL_TARGETS="packet flowtable policy_yaml text"
+ALL_TARGETS="packet flowtable policy_yaml text http"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 JOBS="${FUZZ_JOBS:-2}"
 OUT=build/fuzz
