@@ -227,4 +227,29 @@ expect_rc other-group-kind-skipped 0 && { has "$TMPD/err" \
 	"kind PeerAuthentication (security.istio.io/v1beta1) is not a Kubernetes NetworkPolicy (skipped)" &&
 	ok other-group-kind-skipped || not_ok other-group-kind-skipped "no warning for the Istio kind"; }
 
+# 10,000 policies (one per workload of 100 namespaces, with ingress rules
+# between them) and the example capture: loaded, compiled and judged
+# without trouble; check answers as with few policies.
+python3 - "$TMPD/many.yaml" "$TMPD/many-inv.yaml" <<'PY'
+import sys
+pol, inv = open(sys.argv[1], "w"), open(sys.argv[2], "w")
+inv.write("namespaces:\n")
+for n in range(100):
+    inv.write("- name: ns%d\n  labels: {team: t%d}\n" % (n, n % 7))
+inv.write("endpoints:\n")
+for n in range(100):
+    for w in range(100):
+        inv.write("- id: ns%d/w%d\n  labels: {app: w%d}\n  ips: [10.%d.%d.1]\n" % (n, w, w, n, w))
+for n in range(100):
+    for w in range(100):
+        pol.write("---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                  "metadata: {name: p%d, namespace: ns%d}\nspec:\n"
+                  "  podSelector: {matchLabels: {app: w%d}}\n  policyTypes: [Ingress]\n"
+                  "  ingress:\n  - from:\n    - namespaceSelector: {matchLabels: {team: t%d}}\n"
+                  "      podSelector: {matchLabels: {app: w%d}}\n    ports: [{port: %d}]\n"
+                  % (w, n, w, (n + 1) % 7, (w + 1) % 100, 8000 + w))
+PY
+run check -r examples/three-tier.pcap --inventory "$TMPD/many-inv.yaml" -p "$TMPD/many.yaml" -q
+expect_rc many-policies 0 && ok "many-policies # 10,000 policies, 10,000 endpoints loaded and judged"
+
 finish
