@@ -350,7 +350,10 @@ struct sw_monitor *sw_monitor_new(const struct sw_monitor_config *cfg, struct sw
 	vc.on_change_ctx = mon;
 	mon->vt = sw_violations_new(cfg->m, &vc, err);
 	mon->ft = mon->vt ? sw_flowtable_new(&cfg->ft, on_flow, mon, err) : NULL;
-	if (mon->ft == NULL || (cfg->baseline_on && open_baseline(mon, err) != SW_OK)) {
+	mon->edges = mon->ft ? sw_monitor_edges_new() : NULL;
+	if (mon->ft != NULL && mon->edges == NULL)
+		sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
+	if (mon->edges == NULL || (cfg->baseline_on && open_baseline(mon, err) != SW_OK)) {
 		sw_monitor_free(mon);
 		return NULL;
 	}
@@ -510,6 +513,7 @@ void sw_monitor_free(struct sw_monitor *mon)
 	sw_flowtable_free(mon->ft);
 	sw_violations_free(mon->vt);
 	sw_baseline_free(mon->bl);
+	sw_monitor_edges_free(mon->edges);
 	sw_monitor_queue_free(&mon->local);
 	sw_monitor_queue_free(&mon->shared);
 	sw_monitor_queue_free(&mon->held);

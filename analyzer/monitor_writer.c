@@ -19,6 +19,8 @@
 #define BACKOFF_MIN_NS 500000000ull
 #define BACKOFF_MAX_NS 30000000000ull
 #define PRUNE_EVERY_NS 60000000000ull
+/* The service map's sums go out this often (and at the end). */
+#define EDGES_EVERY_NS 5000000000ull
 
 static void deadline_after(struct timespec *ts, uint64_t ns)
 {
@@ -183,6 +185,8 @@ static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 	for (size_t i = 0; status == SW_OK && i < mon->held.an.n; i++)
 		status = sw_store_insert_anomaly(st, &mon->held.an.a[i].a, &mon->held_anomaly_rows[i],
 		                                 err);
+	if (status == SW_OK && mon->edges_flushing)
+		status = sw_monitor_edges_store(mon->edges, st, err);
 	if (status == SW_OK)
 		status = sw_store_commit_batch(st, err);
 	else
@@ -213,6 +217,42 @@ static void write_events(struct sw_monitor *mon, uint64_t *events)
 	if (sw_eve_free(eve, &err) != SW_OK && mon->cfg.warn != NULL)
 		mon->cfg.warn(mon->cfg.warn_ctx, &err);
 	fflush(mon->cfg.eve);
+}
+
+/* The committed flows' counts go into the service map's sums. */
+static void sum_edges(struct sw_monitor *mon)
+{
+	uint64_t lost = 0;
+
+	if (mon->edges_flushing) {
+		sw_monitor_edges_clear(mon->edges);
+		mon->edges_flushing = false;
+	}
+	for (size_t i = 0; i < mon->held.f.n; i++) {
+		const struct flow_rec *r = &mon->held.f.a[i];
+		char sb[SW_ADDR_STRLEN], db[SW_ADDR_STRLEN];
+		const char *src = endpoint_id(mon->cfg.m, &r->f.src);
+		const char *dst = endpoint_id(mon->cfg.m, &r->f.dst);
+		struct sw_store_edge_minute e = {
+			.minute_ns = sw_monitor_edges_minute(r->f.last_ns),
+			.src = src ? src : sw_addr_format(&r->f.src, sb, sizeof(sb)),
+			.dst = dst ? dst : sw_addr_format(&r->f.dst, db, sizeof(db)),
+			.src_endpoint = src != NULL, .dst_endpoint = dst != NULL,
+			.proto = r->f.proto, .port = r->f.dport, .flows = 1,
+			.bytes = r->f.dir[0].bytes + r->f.dir[1].bytes,
+			.denied = r->reason == SW_REASON_DENIED_INGRESS ||
+			          r->reason == SW_REASON_DENIED_EGRESS ||
+			          r->reason == SW_REASON_DENIED_BOTH,
+			.violation_id = row_of(mon, r->vid),
+		};
+		if (!sw_monitor_edges_add(mon->edges, &e))
+			lost++;
+	}
+	if (lost != 0) {
+		pthread_mutex_lock(&mon->lock);
+		mon->stats.store_dropped += lost;
+		pthread_mutex_unlock(&mon->lock);
+	}
 }
 
 static void account_commit(struct sw_monitor *mon, uint64_t events, bool recovered)
@@ -293,8 +333,12 @@ static uint64_t store_round(struct sw_monitor *mon, uint64_t *backoff, bool *fai
 	struct sw_err err;
 	uint64_t events;
 
-	if (flows == 0 && viols == 0 && others == 0)
+	mon->edges_flushing = sw_monitor_edges_count(mon->edges) != 0 &&
+	                      sw_monitor_mono_ns() >= mon->next_edges_ns;
+	if (flows == 0 && viols == 0 && others == 0 && !mon->edges_flushing)
 		return mon->cfg.commit_interval_ns;
+	if (mon->edges_flushing)
+		mon->next_edges_ns = sw_monitor_mono_ns() + EDGES_EVERY_NS;
 	sw_err_clear(&err);
 	if (store_held(mon, &err) != SW_OK) {
 		account_failure(mon, &err, !*failing);
@@ -305,6 +349,7 @@ static uint64_t store_round(struct sw_monitor *mon, uint64_t *backoff, bool *fai
 		return *backoff;
 	}
 	write_events(mon, &events);
+	sum_edges(mon);
 	account_commit(mon, events, *failing);
 	if (*failing)
 		warn_recovered(mon, flows, viols);
@@ -326,6 +371,11 @@ void *sw_monitor_writer_main(void *arg)
 		wait_ns = store_round(mon, &backoff, &failing);
 		if (stopping && (!failing || backoff >= BACKOFF_MAX_NS / 8))
 			break;
+	}
+	if (!failing && sw_monitor_edges_count(mon->edges) != 0) {
+		/* the last round's flows: their sums go out now */
+		mon->next_edges_ns = 0;
+		(void)store_round(mon, &backoff, &failing);
 	}
 	if (!failing) {
 		mon->next_prune_ns = 0; /* a last pass, for what the run added */

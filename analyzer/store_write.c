@@ -294,6 +294,43 @@ enum sw_status sw_store_update_violation(struct sw_store *st, int64_t row_id,
 	return status;
 }
 
+static const char sql_add_edge_minute[] =
+	"INSERT INTO edge_minutes (minute_ns, src, dst, proto, port, src_ns, dst_ns, flows, bytes,"
+	" denied, violation_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+	" ON CONFLICT (minute_ns, src, dst, proto, port) DO UPDATE SET"
+	" flows = flows + excluded.flows, bytes = bytes + excluded.bytes,"
+	" denied = max(denied, excluded.denied),"
+	" violation_id = coalesce(excluded.violation_id, violation_id)";
+
+enum sw_status sw_store_add_edge_minute(struct sw_store *st, const struct sw_store_edge_minute *e,
+                                        struct sw_err *err)
+{
+	sqlite3_stmt *s;
+	enum sw_status status = SW_OK;
+
+	if (sw_store_need_writable(st, err) != SW_OK)
+		return SW_ERR_INVALID;
+	s = sw_store_sql(st, sql_add_edge_minute, err);
+	if (s == NULL)
+		return err ? err->status : SW_ERR_IO;
+	sw_sql_bind_u64(s, 1, e->minute_ns);
+	sqlite3_bind_text(s, 2, e->src, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, e->dst, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, e->proto);
+	sqlite3_bind_int(s, 5, e->port);
+	bind_ns_of(s, 6, e->src_endpoint ? e->src : NULL);
+	bind_ns_of(s, 7, e->dst_endpoint ? e->dst : NULL);
+	sw_sql_bind_u64(s, 8, e->flows);
+	sw_sql_bind_u64(s, 9, e->bytes);
+	sqlite3_bind_int(s, 10, e->denied ? 1 : 0);
+	if (e->violation_id > 0)
+		sqlite3_bind_int64(s, 11, e->violation_id);
+	if (sw_sql_step_done(s) != SQLITE_DONE)
+		status = sw_store_fail(st, err, "store the service map");
+	sw_sql_reset(s);
+	return status;
+}
+
 /* ---- inventory and policies ---- */
 
 static char *labels_json(const struct sw_labels *l)

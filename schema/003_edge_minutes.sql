@@ -1,8 +1,9 @@
 -- 003_edge_minutes.sql - the service map's edges per minute, so that
 -- /api/v1/edges sums a few rows per edge and minute instead of every flow
 -- of its window. One row per (minute of the flow's last packet, src, dst,
--- protocol, destination port), kept up to date by a trigger on every flow
--- stored (whoever writes it), pruned with the flows.
+-- protocol, destination port), added to by segwatch run's writer (which
+-- sums its flows per edge and minute in memory and adds them every few
+-- seconds), pruned with the flows.
 CREATE TABLE edge_minutes (
 	minute_ns   INTEGER NOT NULL,           -- start of the minute
 	src         TEXT NOT NULL,
@@ -22,15 +23,3 @@ INSERT INTO edge_minutes
 	SELECT last_ns - last_ns % 60000000000, src, dst, proto, dport, src_ns, dst_ns,
 	       count(*), sum(src_bytes + dst_bytes), max(verdict = 'denied'), max(violation_id)
 	FROM flows GROUP BY 1, 2, 3, 4, 5;
-
-CREATE TRIGGER flows_edge_minutes AFTER INSERT ON flows BEGIN
-	INSERT INTO edge_minutes (minute_ns, src, dst, proto, port, src_ns, dst_ns, flows, bytes,
-	                          denied, violation_id)
-	VALUES (NEW.last_ns - NEW.last_ns % 60000000000, NEW.src, NEW.dst, NEW.proto, NEW.dport,
-	        NEW.src_ns, NEW.dst_ns, 1, NEW.src_bytes + NEW.dst_bytes, NEW.verdict = 'denied',
-	        NEW.violation_id)
-	ON CONFLICT (minute_ns, src, dst, proto, port) DO UPDATE SET
-		flows = flows + 1, bytes = bytes + excluded.bytes,
-		denied = max(denied, excluded.denied),
-		violation_id = coalesce(excluded.violation_id, violation_id);
-END;

@@ -136,6 +136,24 @@ enum sw_status sw_store_update_violation(struct sw_store *st, int64_t row_id,
                                          const struct sw_violation *v,
                                          struct sw_err *err) SW_WUR;
 
+/* The service map's counts of one edge in one minute (schema 003): added
+ * to the row of (minute_ns, src, dst, proto, port); denied and the
+ * violation are the latest known. src/dst are identities; *_endpoint
+ * tells that the identity is an endpoint id (its namespace is stored).
+ * Borrows e. */
+struct sw_store_edge_minute {
+	uint64_t minute_ns;
+	const char *src, *dst;
+	bool src_endpoint, dst_endpoint;
+	uint8_t proto;
+	uint16_t port;
+	uint64_t flows, bytes;
+	bool denied;
+	int64_t violation_id;  /* 0: none */
+};
+enum sw_status sw_store_add_edge_minute(struct sw_store *st, const struct sw_store_edge_minute *e,
+                                        struct sw_err *err) SW_WUR;
+
 /* Upserts every namespace (by name) and endpoint (by id) of inv with
  * loaded_ns; rows missing from inv are kept. Borrows inv. */
 enum sw_status sw_store_put_inventory(struct sw_store *st, const struct sw_inventory *inv,

@@ -17,6 +17,8 @@
 #   no-flows           --no-flows stores violations only
 #   bad-db             a missing directory / a non-database file: exit 2
 #                      naming the file
+#   service-map        the per-minute edge sums (edge_minutes) equal the
+#                      stored flows grouped by minute, src, dst, proto, port
 #   integrity          PRAGMA integrity_check and foreign_key_check pass
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.." || exit 2
@@ -191,6 +193,20 @@ run run -r "$CAP" --inventory $D/inventory.yaml -p $D/policies.yaml --db "$TMPD/
 if expect_rc bad-db-file 2; then
 	has "$TMPD/err" "$TMPD/text.db" && ok bad-db-file || not_ok bad-db-file "$(head -2 "$TMPD/err")"
 fi
+
+r=$(python3 - "$DB" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+want = sorted(db.execute(
+    "SELECT last_ns - last_ns % 60000000000, src, dst, proto, dport, count(*),"
+    " sum(src_bytes + dst_bytes), max(verdict = 'denied') FROM flows GROUP BY 1, 2, 3, 4, 5"))
+got = sorted(db.execute(
+    "SELECT minute_ns, src, dst, proto, port, flows, bytes, denied FROM edge_minutes"))
+print("ok" if want and want == got else "%d sums for %d groups; first differences %s" % (
+    len(got), len(want), [x for x in zip(want, got) if x[0] != x[1]][:2]))
+EOF
+)
+[ "$r" = ok ] && ok service-map || not_ok service-map "$r"
 
 r=$(python3 -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); print(d.execute("PRAGMA integrity_check").fetchone()[0], len(d.execute("PRAGMA foreign_key_check").fetchall()))' "$DB")
 [ "$r" = "ok 0" ] && ok integrity || not_ok integrity "$r"
