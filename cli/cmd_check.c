@@ -76,19 +76,6 @@ static int set_format(struct check_cli *c, const char *arg)
 	return -1;
 }
 
-static int set_max(struct check_cli *c, const char *arg)
-{
-	uint64_t v;
-
-	if (sw_parse_u64(arg, strlen(arg), 1, SW_VIOLATIONS_LIMIT, &v) != SW_OK) {
-		fprintf(stderr, "segwatch check: --max-violations: expected a number from 1 to %u, "
-		        "got '%s'\n", SW_VIOLATIONS_LIMIT, arg);
-		return 2;
-	}
-	c->max_violations = (size_t)v;
-	return -1;
-}
-
 /* One option that is not a capture option; -1 to go on, or an exit status. */
 static int handle_opt(struct check_cli *c, int opt, int argc, char **argv)
 {
@@ -97,7 +84,8 @@ static int handle_opt(struct check_cli *c, int opt, int argc, char **argv)
 	case 'p': return policy_files_take(&c->pol, optarg, true, argc, argv) ? 2 : -1;
 	case 'c': return policy_files_take(&c->compose, optarg, true, argc, argv) ? 2 : -1;
 	case OPT_FORMAT: return set_format(c, optarg);
-	case OPT_MAX_VIOLATIONS: return set_max(c, optarg);
+	case OPT_MAX_VIOLATIONS:
+		return policy_parse_max_violations("check", optarg, &c->max_violations) ? 2 : -1;
 	case OPT_EVE: c->eve = optarg; return -1;
 	case 'q': c->quiet = true; return -1;
 	case 'h': fputs(check_usage, stdout); return 0;
@@ -112,11 +100,8 @@ static int check_args(const struct check_cli *c, int argc, char **argv)
 		fprintf(stderr, "segwatch check: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (c->pol.n + c->compose.n == 0) {
-		fputs("segwatch check: no policy: give --policy FILE or --compose FILE\n"
-		      "Try 'segwatch check --help'.\n", stderr);
+	if (!policy_inputs_given("check", &c->pol, &c->compose))
 		return 2;
-	}
 	if (c->eve != NULL && strcmp(c->eve, "-") == 0 && c->format_given) {
 		fputs("segwatch check: --eve - writes events to stdout, where the report would "
 		      "go: drop --format, or give --eve a file\n", stderr);

@@ -127,19 +127,6 @@ static int parse_duration_opt(const char *name, const char *arg, uint64_t min, u
 	return -1;
 }
 
-static int parse_max(struct run_cli *c, const char *arg)
-{
-	uint64_t v;
-
-	if (sw_parse_u64(arg, strlen(arg), 1, SW_VIOLATIONS_LIMIT, &v) != SW_OK) {
-		fprintf(stderr, "segwatch run: --max-violations: expected a number from 1 to %u, "
-		        "got '%s'\n", SW_VIOLATIONS_LIMIT, arg);
-		return 2;
-	}
-	c->max_violations = (size_t)v;
-	return -1;
-}
-
 static int parse_learn(struct run_cli *c, const char *arg)
 {
 	if (strcmp(arg, "all") == 0) {
@@ -201,7 +188,8 @@ static int handle_opt(struct run_cli *c, int opt, int argc, char **argv)
 	case OPT_COMMIT: return parse_duration_opt("commit-interval", optarg, 1000000,
 	                                           &c->commit_ns);
 	case OPT_NO_FLOWS: c->no_flows = true; return -1;
-	case OPT_MAX_VIOLATIONS: return parse_max(c, optarg);
+	case OPT_MAX_VIOLATIONS:
+		return policy_parse_max_violations("run", optarg, &c->max_violations) ? 2 : -1;
 	case OPT_EVE: c->eve = optarg; return -1;
 	case OPT_CONFIG: return -1; /* read before parsing */
 	case OPT_LEARN: return parse_learn(c, optarg);
@@ -223,11 +211,8 @@ static int check_args(const struct run_cli *c, int argc, char **argv)
 		fprintf(stderr, "segwatch run: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (c->pol.n + c->compose.n == 0) {
-		fputs("segwatch run: no policy: give --policy FILE or --compose FILE\n"
-		      "Try 'segwatch run --help'.\n", stderr);
+	if (!policy_inputs_given("run", &c->pol, &c->compose))
 		return 2;
-	}
 	if (c->no_baseline && c->bl.learn_ns != 0) {
 		fputs("segwatch run: --learn and --no-baseline exclude each other\n", stderr);
 		return 2;

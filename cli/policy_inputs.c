@@ -7,6 +7,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "segwatch/textparse.h"
+#include "segwatch/violations.h"
 
 static int list_add(struct policy_files *l, const char *path)
 {
@@ -93,4 +97,27 @@ void policy_inputs_free(struct policy_inputs *in)
 	in->m = NULL;
 	in->set = NULL;
 	in->inv = NULL;
+}
+
+bool policy_inputs_given(const char *cmd, const struct policy_files *pol,
+                         const struct policy_files *compose)
+{
+	if (pol->n + compose->n != 0)
+		return true;
+	fprintf(stderr, "segwatch %s: no policy: give --policy FILE or --compose FILE\n"
+	        "Try 'segwatch %s --help'.\n", cmd, cmd);
+	return false;
+}
+
+int policy_parse_max_violations(const char *cmd, const char *arg, size_t *out)
+{
+	uint64_t v;
+
+	if (sw_parse_u64(arg, strlen(arg), 1, SW_VIOLATIONS_LIMIT, &v) != SW_OK) {
+		fprintf(stderr, "segwatch %s: --max-violations: expected a number from 1 to %u, "
+		        "got '%s'\n", cmd, SW_VIOLATIONS_LIMIT, arg);
+		return 2;
+	}
+	*out = (size_t)v;
+	return 0;
 }

@@ -49,4 +49,13 @@ enum sw_status policy_inputs_load(struct policy_inputs *in, const struct policy_
 /* Frees everything; the struct is left empty. */
 void policy_inputs_free(struct policy_inputs *in);
 
+/* For commands that judge flows (cmd names them in messages): true when
+ * at least one policy or compose file was given, else false after a
+ * message. */
+bool policy_inputs_given(const char *cmd, const struct policy_files *pol,
+                         const struct policy_files *compose);
+
+/* --max-violations N: 0 with *out set, or 2 after a message. */
+int policy_parse_max_violations(const char *cmd, const char *arg, size_t *out);
+
 #endif
