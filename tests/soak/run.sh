@@ -23,12 +23,9 @@
 #                        socket error or timeout (10 s)
 #   edges-latency        one more client asking for the service map
 #                        (/api/v1/edges) in a loop: every answer 200 within
-#                        SOAK_EDGES_MAX_S (default 2) s. The map aggregates
-#                        every stored flow of its window on each request
-#                        (the cache is dropped at every commit), so its cost
-#                        grows with the flows table; with the map in wrk's
-#                        mix, concurrent map queries hold both reader handles
-#                        and the other routes time out
+#                        SOAK_EDGES_MAX_S (default 2) s. The map sums the
+#                        per-minute edge rows of its window (the cache is
+#                        dropped at every commit)
 #   rss                  segwatch's peak RSS (VmHWM) under SOAK_RSS_MAX_MB
 #                        (default 2048: the ASan build, its shadow memory and
 #                        quarantine included; seen 1.1-1.4 GiB in 60-120 s.
