@@ -248,3 +248,18 @@ enum sw_status sw_store_violations_plan(struct sw_store *st, const struct sw_sto
 	*plan = text;
 	return SW_OK;
 }
+
+static const char sql_data_version[] = "PRAGMA data_version";
+
+int64_t sw_store_data_version(struct sw_store *st)
+{
+	sqlite3_stmt *s = sw_store_sql(st, sql_data_version, NULL);
+	int64_t v = -1;
+
+	if (s == NULL)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return v;
+}

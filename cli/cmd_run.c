@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "capture_opts.h"
 #include "commands.h"
@@ -432,14 +431,6 @@ static int open_web(struct run_cli *c, struct run_state *r)
 	return r->web ? -1 : 2;
 }
 
-static void wait_for_signal(void)
-{
-	struct timespec ts = {0, 200 * 1000000L};
-
-	while (!segwatch_stop)
-		nanosleep(&ts, NULL);
-}
-
 /* Captures until the end or a signal; returns the exit status. */
 static int capture_and_store(struct run_cli *c, struct run_state *r)
 {
@@ -474,7 +465,7 @@ static int capture_and_store(struct run_cli *c, struct run_state *r)
 		if (!c->quiet)
 			fputs("segwatch: the capture files are done; serving until SIGINT/SIGTERM\n",
 			      stderr);
-		wait_for_signal();
+		cli_wait_for_stop();
 	}
 	return cap_st != SW_OK || fin_st != SW_OK ? 1 : 0;
 }

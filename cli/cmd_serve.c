@@ -4,14 +4,10 @@
  * another process, or archived), until SIGINT/SIGTERM. Binds and opens
  * everything first, then drops root, then starts serving.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "capture_opts.h"
@@ -129,14 +125,6 @@ static int drop_privileges(const struct serve_cli *c)
 	return capture_opts_drop_privileges(&o) == SW_OK ? 0 : 1;
 }
 
-static void wait_for_signal(void)
-{
-	struct timespec ts = {0, 200 * 1000000L};
-
-	while (!segwatch_stop)
-		nanosleep(&ts, NULL);
-}
-
 static int serve(struct serve_cli *c)
 {
 	struct sw_web *w = web_opts_open(&c->w, "serve", c->db);
@@ -157,7 +145,7 @@ static int serve(struct serve_cli *c)
 		fprintf(stderr, "segwatch: serving %s on %s://%s (port %u)\n", c->db,
 		        c->w.web.tls_cert_file ? "https" : "http",
 		        c->w.web.listen ? c->w.web.listen : SW_WEB_LISTEN_DEFAULT, sw_web_port(w));
-	wait_for_signal();
+	cli_wait_for_stop();
 	sw_web_stop(w);
 	return 0;
 }

@@ -13,6 +13,10 @@
  * cleanly (flushing every flow) when it becomes non-zero. */
 extern volatile sig_atomic_t segwatch_stop;
 
+/* Sleeps until segwatch_stop is set (serving commands with nothing else
+ * to do on the main thread). */
+void cli_wait_for_stop(void);
+
 int cmd_flows(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_check(int argc, char **argv);

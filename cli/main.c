@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "commands.h"
 
@@ -42,6 +43,14 @@ static const struct command commands[] = {
 	{"serve", cmd_serve},
 	{"baseline", cmd_baseline},
 };
+
+void cli_wait_for_stop(void)
+{
+	struct timespec ts = {0, 200 * 1000000L};
+
+	while (!segwatch_stop)
+		nanosleep(&ts, NULL);
+}
 
 static void on_signal(int sig)
 {

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../analyzer/store_int.h"
 #include "web_int.h"
 
 struct cache_entry {
@@ -25,8 +24,6 @@ struct web_cache {
 	size_t next;              /* round-robin eviction */
 	int64_t data_version;     /* -1: unknown */
 };
-
-static const char sql_data_version[] = "PRAGMA data_version";
 
 struct web_cache *web_cache_new(void)
 {
@@ -65,24 +62,10 @@ static uint64_t hash_of(const char *key, size_t len)
 	return h;
 }
 
-/* The handle's data_version, or -1 when it cannot be read. */
-static int64_t data_version(struct sw_store *st)
-{
-	sqlite3_stmt *s = sw_store_sql(st, sql_data_version, NULL);
-	int64_t v = -1;
-
-	if (s == NULL)
-		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return v;
-}
-
 struct MHD_Response *web_cache_get(struct web_cache *c, struct sw_store *st,
                                    const char *key, size_t key_len, uint64_t now_ns)
 {
-	int64_t v = data_version(st);
+	int64_t v = sw_store_data_version(st);
 	uint64_t h;
 
 	if (v < 0 || v != c->data_version) {

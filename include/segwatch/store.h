@@ -71,6 +71,11 @@ struct sw_store *sw_store_open(const char *path, const struct sw_store_config *c
  * a no-op. */
 void sw_store_close(struct sw_store *st);
 
+/* SQLite's data_version of this handle: it changes whenever another
+ * connection commits, so a reader can tell that its cached answers are
+ * stale. -1 when it cannot be read. */
+int64_t sw_store_data_version(struct sw_store *st);
+
 /* The schema version of the open database, and the newest this binary
  * knows. */
 int sw_store_schema_version(const struct sw_store *st);

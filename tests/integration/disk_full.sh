@@ -42,46 +42,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cat >"$TMPD/inv.yaml" <<'EOF'
-namespaces:
-  - name: a
-  - name: b
-endpoints:
-  - id: a/client
-    labels: {app: client}
-    ips: [127.0.0.4]
-  - id: b/server
-    labels: {app: server}
-    ips: [127.0.0.5]
-EOF
-cat >"$TMPD/pol.yaml" <<'EOF'
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: deny-all, namespace: b}
-spec:
-  podSelector: {}
-  policyTypes: [Ingress]
-EOF
-# attempts.py OUT SECONDS FIRST_PORT: connects from 127.0.0.4 to
-# 127.0.0.5:PORT (nothing listens: each attempt is answered by a reset)
-# every 40 ms, one new port each time, logging "port wallclock".
-cat >"$TMPD/attempts.py" <<'EOF'
-import socket, sys, time
-out = open(sys.argv[1], "a", buffering=1)
-end = time.time() + float(sys.argv[2])
-port = int(sys.argv[3])
-while time.time() < end:
-    s = socket.socket()
-    s.bind(("127.0.0.4", 0))
-    try:
-        s.connect(("127.0.0.5", port))
-    except OSError:
-        pass
-    s.close()
-    out.write("%d %.6f\n" % (port, time.time()))
-    port += 1
-    time.sleep(0.04)
-EOF
+deny_fixture 127.0.0.4 127.0.0.5
 # verify.py DB ATTEMPTS: integrity; every attempted port once, one flow each.
 cat >"$TMPD/verify.py" <<'EOF'
 import sqlite3, sys

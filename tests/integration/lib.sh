@@ -50,3 +50,50 @@ json_ok() {
 }
 
 trap 'rm -rf "$TMPD"' EXIT
+
+# deny_fixture CLIENT SERVER: writes $TMPD/inv.yaml (a/client at CLIENT,
+# b/server at SERVER, both loopback addresses), $TMPD/pol.yaml (namespace b
+# denies all ingress) and $TMPD/attempts.py OUT SECONDS [FIRST_PORT]: from
+# CLIENT it connects to SERVER:PORT every 40 ms, one new port each time
+# from FIRST_PORT (default 20000; nothing listens, so each attempt is
+# answered by a reset and is one new violation), appending "port wallclock"
+# to OUT after each attempt.
+deny_fixture() {
+	cat >"$TMPD/inv.yaml" <<EOF
+namespaces:
+  - name: a
+  - name: b
+endpoints:
+  - id: a/client
+    labels: {app: client}
+    ips: [$1]
+  - id: b/server
+    labels: {app: server}
+    ips: [$2]
+EOF
+	cat >"$TMPD/pol.yaml" <<'EOF'
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: b}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+EOF
+	cat >"$TMPD/attempts.py" <<EOF
+import socket, sys, time
+out = open(sys.argv[1], "a", buffering=1)
+end = time.time() + float(sys.argv[2])
+port = int(sys.argv[3]) if len(sys.argv) > 3 else 20000
+while time.time() < end:
+    s = socket.socket()
+    s.bind(("$1", 0))
+    try:
+        s.connect(("$2", port))
+    except OSError:
+        pass
+    s.close()
+    out.write("%d %.6f\n" % (port, time.time()))
+    port += 1
+    time.sleep(0.04)
+EOF
+}

@@ -141,18 +141,7 @@ fi
 # run --listen: the capture, the database (in the root-only directory) and
 # the listening socket are opened as root; then the process runs as nobody
 # with no capabilities, still captures, stores and answers HTTP.
-cat >"$TMPD/inv.yaml" <<'YAML'
-namespaces: [{name: a}, {name: b}]
-endpoints:
-  - {id: a/client, labels: {app: client}, ips: [127.0.0.2]}
-  - {id: b/server, labels: {app: server}, ips: [127.0.0.3]}
-YAML
-cat >"$TMPD/pol.yaml" <<'YAML'
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: deny-all, namespace: b}
-spec: {podSelector: {}, policyTypes: [Ingress]}
-YAML
+deny_fixture 127.0.0.2 127.0.0.3
 HPORT=$((PORT + 1))
 : >"$TMPD/run.err"
 "$SEGWATCH" run -i lo --immediate -f "host 127.0.0.3" --inventory "$TMPD/inv.yaml" \

@@ -24,46 +24,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	finish
 fi
 
-cat >"$TMPD/inv.yaml" <<'EOF'
-namespaces:
-  - name: a
-  - name: b
-endpoints:
-  - id: a/client
-    labels: {app: client}
-    ips: [127.0.0.2]
-  - id: b/server
-    labels: {app: server}
-    ips: [127.0.0.3]
-EOF
-cat >"$TMPD/pol.yaml" <<'EOF'
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: deny-all, namespace: b}
-spec:
-  podSelector: {}
-  policyTypes: [Ingress]
-EOF
-# attempts.py OUT SECONDS: connects from 127.0.0.2 to 127.0.0.3:20000+k
-# (nothing listens: each attempt is answered by a reset) every 40 ms and
-# logs "port wallclock" after each attempt.
-cat >"$TMPD/attempts.py" <<'EOF'
-import socket, sys, time
-out = open(sys.argv[1], "w", buffering=1)
-end = time.time() + float(sys.argv[2])
-port = 20000
-while time.time() < end:
-    s = socket.socket()
-    s.bind(("127.0.0.2", 0))
-    try:
-        s.connect(("127.0.0.3", port))
-    except OSError:
-        pass
-    s.close()
-    out.write("%d %.6f\n" % (port, time.time()))
-    port += 1
-    time.sleep(0.04)
-EOF
+deny_fixture 127.0.0.2 127.0.0.3
 # verify.py DB ATTEMPTS KILL_TIME LAG: integrity, and every attempt older
 # than KILL_TIME - LAG stored, nothing unknown stored.
 cat >"$TMPD/verify.py" <<'EOF'
