@@ -13,6 +13,7 @@
 /* Statements prepared once per handle, on first use. */
 enum store_stmt {
 	STMT_INSERT_FLOW,
+	STMT_INSERT_VIOLATION,
 	STMT_UPSERT_VIOLATION,
 	STMT_UPSERT_NAMESPACE,
 	STMT_UPSERT_ENDPOINT,

@@ -17,6 +17,14 @@
  * long behind retention. */
 #define PRUNE_CHUNK 10000
 
+#define VIOLATION_INSERT \
+	"INSERT INTO violations (src, dst, proto, port, reason, src_endpoint," \
+	" dst_endpoint, src_ns, dst_ns, src_ip, dst_ip, first_seen_ns, last_seen_ns," \
+	" flows, src_pkts, src_bytes, dst_pkts, dst_bytes, fw_verdict, fw_prefix," \
+	" sample_run_id, sample_flow_ids, summary, explanation)" \
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15," \
+	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+
 const char *const sw_store_stmt_sql[STMT_COUNT] = {
 	[STMT_INSERT_FLOW] =
 	"INSERT INTO flows (run_id, flow_id, src, dst, src_endpoint, dst_endpoint,"
@@ -25,13 +33,10 @@ const char *const sw_store_stmt_sql[STMT_COUNT] = {
 	" end_reason, verdict, reason, violation_id, fw_verdict, fw_prefix)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
 	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
-	[STMT_UPSERT_VIOLATION] =
-	"INSERT INTO violations (src, dst, proto, port, reason, src_endpoint,"
-	" dst_endpoint, src_ns, dst_ns, src_ip, dst_ip, first_seen_ns, last_seen_ns,"
-	" flows, src_pkts, src_bytes, dst_pkts, dst_bytes, fw_verdict, fw_prefix,"
-	" sample_run_id, sample_flow_ids, summary, explanation)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+	/* a key new to the database: a plain INSERT, which needs no statement
+	 * journal (an upsert does) */
+	[STMT_INSERT_VIOLATION] = VIOLATION_INSERT,
+	[STMT_UPSERT_VIOLATION] = VIOLATION_INSERT
 	" ON CONFLICT (src, dst, proto, port, reason) DO UPDATE SET"
 	" first_seen_ns = min(first_seen_ns, excluded.first_seen_ns),"
 	" last_seen_ns = max(last_seen_ns, excluded.last_seen_ns),"
@@ -219,13 +224,32 @@ static void bind_violation(sqlite3_stmt *s, const struct sw_store *st,
 	sw_sql_bind_text_or_null(s, 24, expl);
 }
 
+/* Steps s, bound to violation v: SQLITE_DONE with *row_id set, or the
+ * error code (s is reset either way). */
+static int step_violation(struct sw_store *st, sqlite3_stmt *s, const struct sw_violation *v,
+                          const char *expl, bool returning, int64_t *row_id)
+{
+	char bufs[4][SW_ADDR_STRLEN], samples[SW_VIOLATION_SAMPLES * 21 + 3];
+	int rc;
+
+	bind_violation(s, st, v, bufs, samples, sizeof(samples), expl);
+	rc = sqlite3_step(s);
+	if (!returning && rc == SQLITE_DONE)
+		*row_id = sqlite3_last_insert_rowid(st->db);
+	if (returning && rc == SQLITE_ROW) {
+		*row_id = sqlite3_column_int64(s, 0);
+		rc = sw_sql_step_done(s);
+	}
+	sw_sql_reset(s);
+	return rc;
+}
+
 enum sw_status sw_store_upsert_violation(struct sw_store *st, const struct sw_violation *v,
                                          int64_t *row_id, struct sw_err *err)
 {
-	char bufs[4][SW_ADDR_STRLEN], samples[SW_VIOLATION_SAMPLES * 21 + 3];
 	char *expl = NULL;
 	sqlite3_stmt *s;
-	enum sw_status status = SW_OK;
+	int64_t row = 0;
 	int rc;
 
 	if (sw_store_need_writable(st, err) != SW_OK)
@@ -233,23 +257,22 @@ enum sw_status sw_store_upsert_violation(struct sw_store *st, const struct sw_vi
 	if (v->explanation != NULL &&
 	    (expl = json_text(sw_explanation_json(v->explanation))) == NULL)
 		return sw_err_set(err, SW_ERR_NOMEM, st->path, 0, 0, "out of memory");
-	s = sw_store_stmt(st, STMT_UPSERT_VIOLATION, err);
-	if (s == NULL) {
-		free(expl);
-		return err ? err->status : SW_ERR_IO;
+	/* most keys are new: try the plain INSERT first, fold into the stored
+	 * row when the key is already there */
+	s = sw_store_stmt(st, STMT_INSERT_VIOLATION, err);
+	rc = s ? step_violation(st, s, v, expl, false, &row) : SQLITE_ERROR;
+	if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+		s = sw_store_stmt(st, STMT_UPSERT_VIOLATION, err);
+		rc = s ? step_violation(st, s, v, expl, true, &row) : SQLITE_ERROR;
 	}
-	bind_violation(s, st, v, bufs, samples, sizeof(samples), expl);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (row_id != NULL)
-			*row_id = sqlite3_column_int64(s, 0);
-		rc = sw_sql_step_done(s);
-	}
-	if (rc != SQLITE_DONE)
-		status = sw_store_fail(st, err, "store a violation");
-	sw_sql_reset(s);
 	free(expl);
-	return status;
+	if (s == NULL)
+		return err ? err->status : SW_ERR_IO;
+	if (rc != SQLITE_DONE)
+		return sw_store_fail(st, err, "store a violation");
+	if (row_id != NULL)
+		*row_id = row;
+	return SW_OK;
 }
 
 static const char sql_update_violation[] =

@@ -417,6 +417,40 @@ static void test_upsert_deduplicates(void **state)
 	sqlite3_close(db);
 }
 
+/* A key already stored (by an earlier run) met again inside a batch: the
+ * plain INSERT tried first fails on the key, the row is folded into
+ * instead, and the rest of the batch is kept. */
+static void test_known_key_in_a_batch(void **state)
+{
+	struct sfx *x = *state;
+	struct sw_store *st = open_ok(x->db);
+	struct sw_violation v = mkviol("corp/cli", "10.9.0.1", "prod/db", "10.0.2.10", 5432,
+	                               SW_REASON_DENIED_INGRESS, T0, T0 + SEC, 2);
+	struct sw_violation fresh = mkviol("corp/cli", "10.9.0.1", "prod/web", "10.0.1.5", 80,
+	                                   SW_REASON_DENIED_INGRESS, T0, T0 + SEC, 1);
+	struct sw_err err;
+	int64_t id, again, other;
+	sqlite3 *db;
+
+	id = upsert(st, &v);
+	assert_int_equal(sw_store_begin_batch(st, &err), SW_OK);
+	other = upsert(st, &fresh);
+	v.flows = 7;
+	v.last_ns = T0 + 9 * SEC;
+	again = upsert(st, &v);
+	assert_int_equal(again, id);
+	assert_int_equal(sw_store_commit_batch(st, &err), SW_OK);
+	sw_store_close(st);
+
+	db = raw_open(x->db);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM violations"), 2);
+	assert_int_equal(raw_int(db, "SELECT id FROM violations WHERE dst = 'prod/web'"), other);
+	assert_int_equal(raw_int(db, "SELECT flows FROM violations WHERE dst = 'prod/db'"), 7);
+	assert_int_equal(raw_int(db, "SELECT last_seen_ns FROM violations WHERE dst = 'prod/db'"),
+	                 (int64_t)(T0 + 9 * SEC));
+	sqlite3_close(db);
+}
+
 static void test_external_identity_and_runs_add_up(void **state)
 {
 	struct sfx *x = *state;
@@ -1220,6 +1254,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_only_open, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_config_checked_before_any_file, sfx_setup,
 		                                sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_known_key_in_a_batch, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_upsert_deduplicates, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_external_identity_and_runs_add_up, sfx_setup,
 		                                sfx_teardown),
