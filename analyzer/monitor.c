@@ -341,6 +341,10 @@ struct sw_monitor *sw_monitor_new(const struct sw_monitor_config *cfg, struct sw
 		mon->cfg.commit_interval_ns = SW_MONITOR_COMMIT_DEFAULT_NS;
 	if (mon->cfg.max_backlog == 0)
 		mon->cfg.max_backlog = SW_MONITOR_BACKLOG_DEFAULT;
+	if (mon->cfg.max_round_flows == 0)
+		mon->cfg.max_round_flows = SW_MONITOR_ROUND_FLOWS_DEFAULT;
+	/* the first rounds are small, then sized by how fast they went */
+	mon->round_flows = mon->cfg.max_round_flows < 16384 ? mon->cfg.max_round_flows : 16384;
 	pthread_mutex_init(&mon->lock, NULL);
 	pthread_cond_init(&mon->wake, NULL);
 	pthread_cond_init(&mon->drained, NULL);

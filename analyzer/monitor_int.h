@@ -84,6 +84,9 @@ struct sw_monitor {
 	pthread_t writer;
 	bool writer_running;
 	struct monitor_queue held;   /* taken from shared, not yet committed */
+	size_t round_flows;          /* flows taken per round: sized from the
+	                              * last round's speed to about a commit
+	                              * interval, at most max_round_flows */
 	int64_t *held_anomaly_rows;  /* rows of held.an, once inserted */
 	size_t held_anomaly_cap;
 	size_t *held_slot;           /* by violation id: index + 1 in held.v */

@@ -21,6 +21,8 @@
 #define PRUNE_EVERY_NS 60000000000ull
 /* The service map's sums go out this often (and at the end). */
 #define EDGES_EVERY_NS 5000000000ull
+/* Rounds are never sized below this many flows. */
+#define ROUND_FLOWS_MIN 4096
 
 static void deadline_after(struct timespec *ts, uint64_t ns)
 {
@@ -52,6 +54,32 @@ static bool hold_snapshot(struct sw_monitor *mon, const struct viol_snap *s)
 	return true;
 }
 
+/* Moves the oldest waiting flows into held, up to the round's limit (lock
+ * held); those left keep their order and wait for the next round. */
+static void take_flows(struct sw_monitor *mon, struct monitor_queue *q)
+{
+	size_t room = mon->held.f.n < mon->round_flows ? mon->round_flows - mon->held.f.n : 0;
+	size_t take = q->f.n < room ? q->f.n : room;
+
+	if (take == q->f.n) {
+		if (!VEC_MOVE(&mon->held.f, &q->f)) {
+			mon->stats.store_dropped += q->f.n;
+			q->f.n = 0;
+		}
+		return;
+	}
+	if (take == 0)
+		return; /* a failed round still holds its flows */
+	if (!sw_vec_push((void **)&mon->held.f.a, &mon->held.f.n, &mon->held.f.cap, q->f.a, take,
+	                 sizeof(*q->f.a))) {
+		mon->stats.store_dropped += q->f.n;
+		q->f.n = 0;
+		return;
+	}
+	memmove(q->f.a, q->f.a + take, (q->f.n - take) * sizeof(*q->f.a));
+	q->f.n -= take;
+}
+
 /* Moves what waits in shared into held (lock held). */
 static void take_shared(struct sw_monitor *mon)
 {
@@ -62,10 +90,7 @@ static void take_shared(struct sw_monitor *mon)
 		if (!hold_snapshot(mon, &q->v.a[i]))
 			q->v.a[kept++] = q->v.a[i]; /* stays shared: taken next round */
 	q->v.n = kept;
-	if (!VEC_MOVE(&mon->held.f, &q->f)) {
-		mon->stats.store_dropped += q->f.n;
-		q->f.n = 0;
-	}
+	take_flows(mon, q);
 	if (!VEC_MOVE(&mon->held.e, &q->e))
 		q->e.n = 0; /* the edges' later changes store them again */
 	if (!VEC_MOVE(&mon->held.an, &q->an)) {
@@ -77,9 +102,10 @@ static void take_shared(struct sw_monitor *mon)
 
 /* Waits for work, a stop or the commit interval (backing off: the whole
  * wait, whatever arrives); returns with work held (possibly none).
- * *stopping tells whether the capture has finished. */
+ * *stopping tells whether the capture has finished, *drained whether
+ * nothing is left waiting beyond what is held. */
 static void wait_for_work(struct sw_monitor *mon, uint64_t wait_ns, bool backing_off,
-                          bool *stopping)
+                          bool *stopping, bool *drained)
 {
 	struct timespec until;
 
@@ -92,6 +118,7 @@ static void wait_for_work(struct sw_monitor *mon, uint64_t wait_ns, bool backing
 	}
 	take_shared(mon);
 	*stopping = mon->stopping;
+	*drained = mon->shared.f.n == 0;
 	pthread_mutex_unlock(&mon->lock);
 }
 
@@ -260,6 +287,8 @@ static void account_commit(struct sw_monitor *mon, uint64_t events, bool recover
 	pthread_mutex_lock(&mon->lock);
 	mon->stats.store_batches++;
 	mon->stats.flows_stored += mon->held.f.n;
+	if (mon->held.f.n > mon->stats.store_round_max)
+		mon->stats.store_round_max = mon->held.f.n;
 	mon->stats.violations_stored += mon->held.v.n;
 	mon->stats.anomalies_stored += mon->held.an.n;
 	mon->stats.edges_stored += mon->held.e.n;
@@ -325,13 +354,29 @@ static void prune(struct sw_monitor *mon)
 	pthread_mutex_unlock(&mon->lock);
 }
 
+/* Sizes the next rounds from this one (flows stored in elapsed_ns, with
+ * its violations): about a commit interval of writing, so commits keep
+ * their pace however far the writer is behind. */
+static void size_rounds(struct sw_monitor *mon, size_t flows, uint64_t elapsed_ns)
+{
+	double fit;
+
+	if (flows < ROUND_FLOWS_MIN || elapsed_ns == 0)
+		return; /* too small to time */
+	fit = (double)flows * (double)mon->cfg.commit_interval_ns / (double)elapsed_ns;
+	if (fit < ROUND_FLOWS_MIN)
+		fit = ROUND_FLOWS_MIN;
+	mon->round_flows = fit > (double)mon->cfg.max_round_flows ? mon->cfg.max_round_flows
+	                                                           : (size_t)fit;
+}
+
 /* One attempt to store what is held; returns the next wait. */
 static uint64_t store_round(struct sw_monitor *mon, uint64_t *backoff, bool *failing)
 {
 	size_t flows = mon->held.f.n, viols = mon->held.v.n;
 	size_t others = mon->held.e.n + mon->held.an.n;
 	struct sw_err err;
-	uint64_t events;
+	uint64_t events, started;
 
 	mon->edges_flushing = sw_monitor_edges_count(mon->edges) != 0 &&
 	                      sw_monitor_mono_ns() >= mon->next_edges_ns;
@@ -340,6 +385,7 @@ static uint64_t store_round(struct sw_monitor *mon, uint64_t *backoff, bool *fai
 	if (mon->edges_flushing)
 		mon->next_edges_ns = sw_monitor_mono_ns() + EDGES_EVERY_NS;
 	sw_err_clear(&err);
+	started = sw_monitor_mono_ns();
 	if (store_held(mon, &err) != SW_OK) {
 		account_failure(mon, &err, !*failing);
 		*failing = true;
@@ -348,6 +394,7 @@ static uint64_t store_round(struct sw_monitor *mon, uint64_t *backoff, bool *fai
 			*backoff = BACKOFF_MAX_NS;
 		return *backoff;
 	}
+	size_rounds(mon, flows, sw_monitor_mono_ns() - started);
 	write_events(mon, &events);
 	sum_edges(mon);
 	account_commit(mon, events, *failing);
@@ -363,13 +410,13 @@ void *sw_monitor_writer_main(void *arg)
 {
 	struct sw_monitor *mon = arg;
 	uint64_t wait_ns = mon->cfg.commit_interval_ns, backoff = 0;
-	bool stopping = false, failing = false;
+	bool stopping = false, failing = false, drained = true;
 
 	mon->next_prune_ns = sw_monitor_mono_ns();
 	for (;;) {
-		wait_for_work(mon, wait_ns, failing, &stopping);
+		wait_for_work(mon, wait_ns, failing, &stopping, &drained);
 		wait_ns = store_round(mon, &backoff, &failing);
-		if (stopping && (!failing || backoff >= BACKOFF_MAX_NS / 8))
+		if (stopping && (failing ? backoff >= BACKOFF_MAX_NS / 8 : drained))
 			break;
 	}
 	if (!failing && sw_monitor_edges_count(mon->edges) != 0) {

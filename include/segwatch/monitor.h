@@ -14,7 +14,11 @@
  * changed and anomalies (copied), violations first, so a flow's violation row always exists before the flow is
  * stored. The writer commits one transaction per hand-over it finds, at
  * least every commit interval (default 500 ms): a violation is in the
- * database within about half a second of its flow's first packet.
+ * database within about half a second of its flow's first packet. A
+ * transaction takes every waiting violation but at most max_round_flows
+ * ended flows (the rest wait for the next one), so commits keep coming
+ * about every half second even when a file is read faster than flows
+ * can be stored.
  *
  * Backpressure. At most max_backlog ended flows wait for the writer. When
  * the backlog is full, a capture from files waits for the writer (a file
@@ -45,6 +49,7 @@
 
 #define SW_MONITOR_COMMIT_DEFAULT_NS 500000000ull
 #define SW_MONITOR_BACKLOG_DEFAULT 262144
+#define SW_MONITOR_ROUND_FLOWS_DEFAULT 65536
 
 struct sw_monitor_config {
 	const struct sw_matcher *m;     /* borrowed; outlives the monitor */
@@ -62,6 +67,8 @@ struct sw_monitor_config {
 	uint64_t retain_flows_ns;       /* 0: keep every flow */
 	bool no_flows;                  /* store violations only, not flows */
 	size_t max_backlog;             /* ended flows waiting; 0: default */
+	size_t max_round_flows;         /* ended flows per transaction; 0:
+	                                 * default (about 0.4 s of writing) */
 	bool block_when_full;           /* files: wait for the writer */
 	sw_warn_fn warn;                /* may be called from the writer thread */
 	void *warn_ctx;
@@ -80,6 +87,7 @@ struct sw_monitor_stats {
 	uint64_t store_failed_batches;  /* commits that failed (then retried) */
 	uint64_t store_dropped;         /* flow records dropped: backlog full */
 	uint64_t flows_stored;
+	uint64_t store_round_max;       /* most flows one transaction stored */
 	uint64_t violations_stored;     /* upserts of violation rows */
 	uint64_t anomalies_stored;
 	uint64_t edges_stored;          /* baseline edge upserts */

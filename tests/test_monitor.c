@@ -1,0 +1,260 @@
+/*
+ * test_monitor.c - the monitoring pipeline end to end in one process: a
+ * capture file written with libpcap, a real inventory and policy set (YAML
+ * files), the monitor's capture and writer threads, and the SQLite file
+ * they fill. Checks what the database holds against what was captured,
+ * and that the writer bounds each transaction (so commits keep their pace
+ * when it is behind).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "segwatch/capture.h"
+#include "segwatch/inventory.h"
+#include "segwatch/match.h"
+#include "segwatch/monitor.h"
+#include "segwatch/netpol.h"
+#include "segwatch/source.h"
+#include "segwatch/store.h"
+
+/* 10.0.0.1 -> 10.0.0.2: every FLOWS_DENIED_EVERY-th flow goes to port 22
+ * (no policy admits it), the others to port 80. */
+#define FLOWS_DENIED_EVERY 10
+
+static const char inventory_yaml[] =
+	"namespaces:\n"
+	"- name: prod\n"
+	"- name: corp\n"
+	"endpoints:\n"
+	"- id: prod/web\n"
+	"  labels: {app: web}\n"
+	"  ips: [10.0.0.2/32]\n"
+	"- id: corp/client\n"
+	"  labels: {role: client}\n"
+	"  ips: [10.0.0.1/32]\n";
+
+static const char policies_yaml[] =
+	"apiVersion: networking.k8s.io/v1\n"
+	"kind: NetworkPolicy\n"
+	"metadata: {name: web-in, namespace: prod}\n"
+	"spec:\n"
+	"  podSelector: {matchLabels: {app: web}}\n"
+	"  policyTypes: [Ingress]\n"
+	"  ingress:\n"
+	"  - ports: [{protocol: TCP, port: 80}]\n";
+
+struct fx {
+	char dir[64];
+	char pcap[128], inv[128], pol[128], db[128];
+	struct sw_inventory *inventory;
+	struct sw_policy_set *set;
+	struct sw_matcher *m;
+};
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Ethernet + IPv4 + TCP, src:sport -> dst:dport (last octets given). */
+static size_t tcp_frame(uint8_t *b, uint8_t src, uint8_t dst, uint16_t sport, uint16_t dport,
+                        uint8_t flags)
+{
+	static const uint8_t eth[14] = {0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6, 0x08, 0x00};
+	uint8_t *ip = b + 14, *tcp = ip + 20;
+
+	memset(b, 0, 54);
+	memcpy(b, eth, sizeof(eth));
+	ip[0] = 0x45;
+	ip[3] = 40;
+	ip[8] = 64;
+	ip[9] = 6;
+	ip[12] = 10, ip[15] = src;
+	ip[16] = 10, ip[19] = dst;
+	tcp[0] = (uint8_t)(sport >> 8), tcp[1] = (uint8_t)sport;
+	tcp[2] = (uint8_t)(dport >> 8), tcp[3] = (uint8_t)dport;
+	tcp[12] = 5 << 4;
+	tcp[13] = flags;
+	return 54;
+}
+
+/* n flows, a SYN and a SYN-ACK each, all still open at the end of the
+ * file (they end together when the flow table is flushed). */
+static void write_capture(const char *path, int n)
+{
+	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = pcap_dump_open(dead, path);
+	uint8_t frame[64];
+
+	assert_non_null(d);
+	for (int i = 0; i < n; i++) {
+		uint16_t sport = (uint16_t)(1024 + i), dport = i % FLOWS_DENIED_EVERY ? 80 : 22;
+		struct pcap_pkthdr h = {.ts = {.tv_sec = 1700000000 + i / 1000,
+		                               .tv_usec = (i % 1000) * 1000}};
+
+		h.caplen = h.len = (bpf_u_int32)tcp_frame(frame, 1, 2, sport, dport, 0x02);
+		pcap_dump((u_char *)d, &h, frame);
+		h.caplen = h.len = (bpf_u_int32)tcp_frame(frame, 2, 1, dport, sport, 0x12);
+		pcap_dump((u_char *)d, &h, frame);
+	}
+	pcap_dump_close(d);
+	pcap_close(dead);
+}
+
+static int setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+	struct sw_err err;
+
+	if (x == NULL)
+		return -1;
+	snprintf(x->dir, sizeof(x->dir), "/tmp/test_monitor.XXXXXX");
+	if (mkdtemp(x->dir) == NULL)
+		return -1;
+	snprintf(x->pcap, sizeof(x->pcap), "%s/in.pcap", x->dir);
+	snprintf(x->inv, sizeof(x->inv), "%s/inventory.yaml", x->dir);
+	snprintf(x->pol, sizeof(x->pol), "%s/policies.yaml", x->dir);
+	snprintf(x->db, sizeof(x->db), "%s/segwatch.db", x->dir);
+	write_text(x->inv, inventory_yaml);
+	write_text(x->pol, policies_yaml);
+	x->inventory = sw_inventory_new();
+	x->set = sw_policy_set_new();
+	if (x->inventory == NULL || x->set == NULL ||
+	    sw_inventory_load_file(x->inventory, x->inv, NULL, NULL, &err) != SW_OK ||
+	    sw_policy_set_load_file(x->set, x->pol, NULL, NULL, &err) != SW_OK ||
+	    (x->m = sw_matcher_new(x->inventory, x->set, &err)) == NULL)
+		return -1;
+	*state = x;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+	char cmd[128];
+
+	sw_matcher_free(x->m);
+	sw_policy_set_free(x->set);
+	sw_inventory_free(x->inventory);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", x->dir);
+	free(x);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Runs the monitor over x->pcap into x->db, as segwatch run -r does. */
+static void run_monitor(struct fx *x, size_t max_round_flows, struct sw_monitor_stats *out)
+{
+	static volatile sig_atomic_t stop;
+	struct sw_monitor_config mc = {0};
+	struct sw_store *st;
+	struct sw_monitor *mon;
+	struct sw_capture *cap;
+	struct sw_source *src;
+	struct sw_err err;
+
+	st = sw_store_open(x->db, NULL, &err);
+	assert_non_null(st);
+	mc.m = x->m;
+	mc.store = st;
+	sw_flowtable_config_default(&mc.ft);
+	mc.block_when_full = true;
+	mc.max_round_flows = max_round_flows;
+	mon = sw_monitor_new(&mc, &err);
+	assert_non_null(mon);
+	cap = sw_capture_new(sw_monitor_flowtable(mon), &err);
+	assert_non_null(cap);
+	assert_int_equal(sw_source_open_file(x->pcap, NULL, &src, &err), SW_OK);
+	assert_int_equal(sw_capture_add_source(cap, src), SW_OK);
+	sw_monitor_attach(mon, cap);
+	assert_int_equal(sw_monitor_start(mon, "file:in.pcap", &err), SW_OK);
+	assert_int_equal(sw_capture_run(cap, &stop, NULL, NULL, &err), SW_OK);
+	sw_flowtable_flush(sw_monitor_flowtable(mon), SW_END_OF_INPUT);
+	if (sw_monitor_finish(mon, &err) != SW_OK)
+		fail_msg("finish: %s", err.msg);
+	sw_monitor_stats(mon, out);
+	sw_capture_free(cap);
+	sw_monitor_free(mon);
+	sw_store_close(st);
+}
+
+static int64_t one_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* 20,000 flows end at once (the flush at the end of the file) while the
+ * writer stores at most 4096 per transaction: all are stored, in at least
+ * five commits, none of which holds more than 4096; every denied flow
+ * points at the one violation row, which counts them all. */
+static void test_rounds_are_bounded_and_complete(void **state)
+{
+	struct fx *x = *state;
+	const int n = 20000;
+	struct sw_monitor_stats s;
+	sqlite3 *db;
+
+	write_capture(x->pcap, n);
+	run_monitor(x, 4096, &s);
+	assert_int_equal(s.flows_stored, n);
+	assert_int_equal(s.store_dropped, 0);
+	assert_true(s.store_round_max <= 4096);
+	assert_true(s.store_batches >= (uint64_t)(n + 4095) / 4096);
+
+	assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM flows"), n);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM flows WHERE verdict = 'denied'"),
+	                 n / FLOWS_DENIED_EVERY);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM violations"), 1);
+	assert_int_equal(one_int(db, "SELECT flows FROM violations WHERE src = 'corp/client' AND "
+	                             "dst = 'prod/web' AND port = 22"), n / FLOWS_DENIED_EVERY);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM flows f JOIN violations v ON "
+	                             "v.id = f.violation_id WHERE f.dport = 22"),
+	                 n / FLOWS_DENIED_EVERY);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	assert_int_equal(one_int(db, "SELECT count(*) FROM (SELECT DISTINCT run_id, flow_id "
+	                             "FROM flows)"), n);
+	sqlite3_close(db);
+}
+
+/* The default sizing stores a small file in a few transactions. */
+static void test_default_rounds(void **state)
+{
+	struct fx *x = *state;
+	struct sw_monitor_stats s;
+
+	write_capture(x->pcap, 500);
+	run_monitor(x, 0, &s);
+	assert_int_equal(s.flows_stored, 500);
+	assert_int_equal(s.store_round_max, 500);
+	assert_true(s.store_batches >= 1 && s.store_batches <= 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_rounds_are_bounded_and_complete, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_default_rounds, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("monitor", tests, NULL, NULL);
+}
