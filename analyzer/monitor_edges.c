@@ -1,10 +1,10 @@
 /*
- * monitor_edges.c - the writer's sums for the service map: committed flows
- * are added up per (minute of the last packet, source identity,
+ * monitor_edges.c - the writer's sums for the service map: the flows of a
+ * batch are added up per (minute of the last packet, source identity,
  * destination identity, protocol, destination port) in memory, and the
- * sums are added to the store's edge_minutes rows every few seconds, in
- * the writer's transaction. A minute of traffic between the same two
- * workloads is then one row update, not one per flow.
+ * sums are added to the store's edge_minutes rows in the batch's
+ * transaction. A batch's traffic between the same two workloads is then
+ * one row update, not one per flow.
  */
 #include "monitor_int.h"
 
@@ -142,11 +142,6 @@ enum sw_status sw_monitor_edges_store(const struct monitor_edges *me, struct sw_
 		if (me->slots[i].text != NULL)
 			status = sw_store_add_edge_minute(st, &me->slots[i].e, err);
 	return status;
-}
-
-size_t sw_monitor_edges_count(const struct monitor_edges *me)
-{
-	return me->used;
 }
 
 uint64_t sw_monitor_edges_minute(uint64_t last_ns)

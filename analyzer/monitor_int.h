@@ -94,15 +94,14 @@ struct sw_monitor {
 	int64_t *row_of_vid;         /* store row of each violation id */
 	size_t row_cap;
 	struct monitor_edges *edges; /* the service map's sums (monitor_edges.c) */
-	uint64_t next_edges_ns;      /* monotonic: when the sums go out next */
-	bool edges_flushing;         /* the batch being written carries them */
+	uint64_t edges_lost;         /* sums of the batch that found no memory */
 	uint64_t latest_ns;          /* newest flow end seen: retention clock */
 	uint64_t next_prune_ns;
 };
 
-/* The service map's sums of committed flows (monitor_edges.c): add a
- * flow's counts; write every sum in the open batch; forget them once
- * committed. */
+/* The service map's sums of a batch's flows (monitor_edges.c): add a
+ * flow's counts; write every sum in the open batch; clear them before the
+ * next one. */
 struct monitor_edges;
 struct monitor_edges *sw_monitor_edges_new(void);
 void sw_monitor_edges_free(struct monitor_edges *me);
@@ -110,7 +109,6 @@ bool sw_monitor_edges_add(struct monitor_edges *me, const struct sw_store_edge_m
 enum sw_status sw_monitor_edges_store(const struct monitor_edges *me, struct sw_store *st,
                                       struct sw_err *err);
 void sw_monitor_edges_clear(struct monitor_edges *me);
-size_t sw_monitor_edges_count(const struct monitor_edges *me);
 uint64_t sw_monitor_edges_minute(uint64_t last_ns);
 
 /* The writer thread's body (monitor_writer.c). */

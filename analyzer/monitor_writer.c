@@ -19,8 +19,6 @@
 #define BACKOFF_MIN_NS 500000000ull
 #define BACKOFF_MAX_NS 30000000000ull
 #define PRUNE_EVERY_NS 60000000000ull
-/* The service map's sums go out this often (and at the end). */
-#define EDGES_EVERY_NS 5000000000ull
 /* Rounds are never sized below this many flows. */
 #define ROUND_FLOWS_MIN 4096
 
@@ -192,6 +190,37 @@ static enum sw_status store_violations(struct sw_monitor *mon, size_t *done, str
 	return status;
 }
 
+/* The service map: the batch's flows summed per edge and minute, added
+ * to edge_minutes in the batch's transaction (so the map always agrees
+ * with the stored flows). A sum that finds no memory is counted lost once
+ * the batch is committed. */
+static enum sw_status store_edges(struct sw_monitor *mon, struct sw_err *err)
+{
+	sw_monitor_edges_clear(mon->edges);
+	mon->edges_lost = 0;
+	for (size_t i = 0; i < mon->held.f.n; i++) {
+		const struct flow_rec *r = &mon->held.f.a[i];
+		char sb[SW_ADDR_STRLEN], db[SW_ADDR_STRLEN];
+		const char *src = endpoint_id(mon->cfg.m, &r->f.src);
+		const char *dst = endpoint_id(mon->cfg.m, &r->f.dst);
+		struct sw_store_edge_minute e = {
+			.minute_ns = sw_monitor_edges_minute(r->f.last_ns),
+			.src = src ? src : sw_addr_format(&r->f.src, sb, sizeof(sb)),
+			.dst = dst ? dst : sw_addr_format(&r->f.dst, db, sizeof(db)),
+			.src_endpoint = src != NULL, .dst_endpoint = dst != NULL,
+			.proto = r->f.proto, .port = r->f.dport, .flows = 1,
+			.bytes = r->f.dir[0].bytes + r->f.dir[1].bytes,
+			.denied = r->reason == SW_REASON_DENIED_INGRESS ||
+			          r->reason == SW_REASON_DENIED_EGRESS ||
+			          r->reason == SW_REASON_DENIED_BOTH,
+			.violation_id = row_of(mon, r->vid),
+		};
+		if (!sw_monitor_edges_add(mon->edges, &e))
+			mon->edges_lost++;
+	}
+	return sw_monitor_edges_store(mon->edges, mon->cfg.store, err);
+}
+
 static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 {
 	struct sw_store *st = mon->cfg.store;
@@ -212,8 +241,8 @@ static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 	for (size_t i = 0; status == SW_OK && i < mon->held.an.n; i++)
 		status = sw_store_insert_anomaly(st, &mon->held.an.a[i].a, &mon->held_anomaly_rows[i],
 		                                 err);
-	if (status == SW_OK && mon->edges_flushing)
-		status = sw_monitor_edges_store(mon->edges, st, err);
+	if (status == SW_OK)
+		status = store_edges(mon, err);
 	if (status == SW_OK)
 		status = sw_store_commit_batch(st, err);
 	else
@@ -246,42 +275,6 @@ static void write_events(struct sw_monitor *mon, uint64_t *events)
 	fflush(mon->cfg.eve);
 }
 
-/* The committed flows' counts go into the service map's sums. */
-static void sum_edges(struct sw_monitor *mon)
-{
-	uint64_t lost = 0;
-
-	if (mon->edges_flushing) {
-		sw_monitor_edges_clear(mon->edges);
-		mon->edges_flushing = false;
-	}
-	for (size_t i = 0; i < mon->held.f.n; i++) {
-		const struct flow_rec *r = &mon->held.f.a[i];
-		char sb[SW_ADDR_STRLEN], db[SW_ADDR_STRLEN];
-		const char *src = endpoint_id(mon->cfg.m, &r->f.src);
-		const char *dst = endpoint_id(mon->cfg.m, &r->f.dst);
-		struct sw_store_edge_minute e = {
-			.minute_ns = sw_monitor_edges_minute(r->f.last_ns),
-			.src = src ? src : sw_addr_format(&r->f.src, sb, sizeof(sb)),
-			.dst = dst ? dst : sw_addr_format(&r->f.dst, db, sizeof(db)),
-			.src_endpoint = src != NULL, .dst_endpoint = dst != NULL,
-			.proto = r->f.proto, .port = r->f.dport, .flows = 1,
-			.bytes = r->f.dir[0].bytes + r->f.dir[1].bytes,
-			.denied = r->reason == SW_REASON_DENIED_INGRESS ||
-			          r->reason == SW_REASON_DENIED_EGRESS ||
-			          r->reason == SW_REASON_DENIED_BOTH,
-			.violation_id = row_of(mon, r->vid),
-		};
-		if (!sw_monitor_edges_add(mon->edges, &e))
-			lost++;
-	}
-	if (lost != 0) {
-		pthread_mutex_lock(&mon->lock);
-		mon->stats.store_dropped += lost;
-		pthread_mutex_unlock(&mon->lock);
-	}
-}
-
 static void account_commit(struct sw_monitor *mon, uint64_t events, bool recovered)
 {
 	pthread_mutex_lock(&mon->lock);
@@ -293,6 +286,7 @@ static void account_commit(struct sw_monitor *mon, uint64_t events, bool recover
 	mon->stats.anomalies_stored += mon->held.an.n;
 	mon->stats.edges_stored += mon->held.e.n;
 	mon->stats.eve_events += events;
+	mon->stats.store_dropped += mon->edges_lost;
 	mon->stats.store_failing = false;
 	mon->stats.store_backlog = mon->shared.f.n;
 	if (recovered)
@@ -378,12 +372,8 @@ static uint64_t store_round(struct sw_monitor *mon, uint64_t *backoff, bool *fai
 	struct sw_err err;
 	uint64_t events, started;
 
-	mon->edges_flushing = sw_monitor_edges_count(mon->edges) != 0 &&
-	                      sw_monitor_mono_ns() >= mon->next_edges_ns;
-	if (flows == 0 && viols == 0 && others == 0 && !mon->edges_flushing)
+	if (flows == 0 && viols == 0 && others == 0)
 		return mon->cfg.commit_interval_ns;
-	if (mon->edges_flushing)
-		mon->next_edges_ns = sw_monitor_mono_ns() + EDGES_EVERY_NS;
 	sw_err_clear(&err);
 	started = sw_monitor_mono_ns();
 	if (store_held(mon, &err) != SW_OK) {
@@ -396,7 +386,6 @@ static uint64_t store_round(struct sw_monitor *mon, uint64_t *backoff, bool *fai
 	}
 	size_rounds(mon, flows, sw_monitor_mono_ns() - started);
 	write_events(mon, &events);
-	sum_edges(mon);
 	account_commit(mon, events, *failing);
 	if (*failing)
 		warn_recovered(mon, flows, viols);
@@ -418,11 +407,6 @@ void *sw_monitor_writer_main(void *arg)
 		wait_ns = store_round(mon, &backoff, &failing);
 		if (stopping && (failing ? backoff >= BACKOFF_MAX_NS / 8 : drained))
 			break;
-	}
-	if (!failing && sw_monitor_edges_count(mon->edges) != 0) {
-		/* the last round's flows: their sums go out now */
-		mon->next_edges_ns = 0;
-		(void)store_round(mon, &backoff, &failing);
 	}
 	if (!failing) {
 		mon->next_prune_ns = 0; /* a last pass, for what the run added */

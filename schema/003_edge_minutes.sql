@@ -2,8 +2,8 @@
 -- /api/v1/edges sums a few rows per edge and minute instead of every flow
 -- of its window. One row per (minute of the flow's last packet, src, dst,
 -- protocol, destination port), added to by segwatch run's writer (which
--- sums its flows per edge and minute in memory and adds them every few
--- seconds), pruned with the flows.
+-- sums each batch's flows per edge and minute in memory and adds the sums
+-- in the batch's transaction), pruned with the flows.
 CREATE TABLE edge_minutes (
 	minute_ns   INTEGER NOT NULL,           -- start of the minute
 	src         TEXT NOT NULL,
