@@ -142,10 +142,37 @@ static const char *endpoint_id(const struct sw_matcher *m, const struct sw_addr 
 	return i < 0 ? NULL : sw_inventory_endpoint(sw_matcher_inventory(m), (size_t)i)->id;
 }
 
+/* The service map: a flow's counts into the batch's sums per edge and
+ * minute, which go into edge_minutes in the batch's transaction (so the
+ * map always agrees with the stored flows). A sum that finds no memory is
+ * counted lost once the batch is committed. */
+static void sum_edge(struct sw_monitor *mon, const struct sw_store_flow *sf, int64_t vrow)
+{
+	const struct sw_flow *f = sf->flow;
+	char sb[SW_ADDR_STRLEN], db[SW_ADDR_STRLEN];
+	struct sw_store_edge_minute e = {
+		.minute_ns = sw_monitor_edges_minute(f->last_ns),
+		.src = sf->src_id ? sf->src_id : sw_addr_format(&f->src, sb, sizeof(sb)),
+		.dst = sf->dst_id ? sf->dst_id : sw_addr_format(&f->dst, db, sizeof(db)),
+		.src_endpoint = sf->src_id != NULL, .dst_endpoint = sf->dst_id != NULL,
+		.proto = f->proto, .port = f->dport, .flows = 1,
+		.bytes = f->dir[0].bytes + f->dir[1].bytes,
+		.denied = sf->reason == SW_REASON_DENIED_INGRESS ||
+		          sf->reason == SW_REASON_DENIED_EGRESS ||
+		          sf->reason == SW_REASON_DENIED_BOTH,
+		.violation_id = vrow,
+	};
+
+	if (!sw_monitor_edges_add(mon->edges, &e))
+		mon->edges_lost++;
+}
+
+/* An ended flow: its row, and its counts in the map's sums. */
 static enum sw_status store_flow(struct sw_monitor *mon, const struct flow_rec *r,
                                  struct sw_err *err)
 {
 	struct sw_store_flow sf;
+	enum sw_status status;
 
 	sf.flow = &r->f;
 	sf.end = (enum sw_flow_end)r->why;
@@ -155,7 +182,10 @@ static enum sw_status store_flow(struct sw_monitor *mon, const struct flow_rec *
 	sf.violation_id = row_of(mon, r->vid);
 	if (r->f.last_ns > mon->latest_ns)
 		mon->latest_ns = r->f.last_ns;
-	return sw_store_put_flow(mon->cfg.store, &sf, err);
+	status = sw_store_put_flow(mon->cfg.store, &sf, err);
+	if (status == SW_OK)
+		sum_edge(mon, &sf, sf.violation_id);
+	return status;
 }
 
 /* Forgets the rows given to violations by a batch that was rolled back. */
@@ -190,37 +220,6 @@ static enum sw_status store_violations(struct sw_monitor *mon, size_t *done, str
 	return status;
 }
 
-/* The service map: the batch's flows summed per edge and minute, added
- * to edge_minutes in the batch's transaction (so the map always agrees
- * with the stored flows). A sum that finds no memory is counted lost once
- * the batch is committed. */
-static enum sw_status store_edges(struct sw_monitor *mon, struct sw_err *err)
-{
-	sw_monitor_edges_clear(mon->edges);
-	mon->edges_lost = 0;
-	for (size_t i = 0; i < mon->held.f.n; i++) {
-		const struct flow_rec *r = &mon->held.f.a[i];
-		char sb[SW_ADDR_STRLEN], db[SW_ADDR_STRLEN];
-		const char *src = endpoint_id(mon->cfg.m, &r->f.src);
-		const char *dst = endpoint_id(mon->cfg.m, &r->f.dst);
-		struct sw_store_edge_minute e = {
-			.minute_ns = sw_monitor_edges_minute(r->f.last_ns),
-			.src = src ? src : sw_addr_format(&r->f.src, sb, sizeof(sb)),
-			.dst = dst ? dst : sw_addr_format(&r->f.dst, db, sizeof(db)),
-			.src_endpoint = src != NULL, .dst_endpoint = dst != NULL,
-			.proto = r->f.proto, .port = r->f.dport, .flows = 1,
-			.bytes = r->f.dir[0].bytes + r->f.dir[1].bytes,
-			.denied = r->reason == SW_REASON_DENIED_INGRESS ||
-			          r->reason == SW_REASON_DENIED_EGRESS ||
-			          r->reason == SW_REASON_DENIED_BOTH,
-			.violation_id = row_of(mon, r->vid),
-		};
-		if (!sw_monitor_edges_add(mon->edges, &e))
-			mon->edges_lost++;
-	}
-	return sw_monitor_edges_store(mon->edges, mon->cfg.store, err);
-}
-
 static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 {
 	struct sw_store *st = mon->cfg.store;
@@ -234,6 +233,8 @@ static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 
 	if (status == SW_OK)
 		status = store_violations(mon, &done, err);
+	sw_monitor_edges_clear(mon->edges);
+	mon->edges_lost = 0;
 	for (size_t i = 0; status == SW_OK && i < mon->held.f.n; i++)
 		status = store_flow(mon, &mon->held.f.a[i], err);
 	for (size_t i = 0; status == SW_OK && i < mon->held.e.n; i++)
@@ -242,7 +243,7 @@ static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 		status = sw_store_insert_anomaly(st, &mon->held.an.a[i].a, &mon->held_anomaly_rows[i],
 		                                 err);
 	if (status == SW_OK)
-		status = store_edges(mon, err);
+		status = sw_monitor_edges_store(mon->edges, st, err);
 	if (status == SW_OK)
 		status = sw_store_commit_batch(st, err);
 	else

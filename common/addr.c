@@ -47,10 +47,33 @@ enum sw_status sw_addr_parse(const char *text, struct sw_addr *out)
 	return SW_OK;
 }
 
+/* Dotted quad of b[0..3] into buf (at least 16 bytes): inet_ntop's text,
+ * without its printf (the writer formats two per stored flow). */
+static void format_v4(const uint8_t *b, char *buf)
+{
+	char *o = buf;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+		if (i > 0)
+			*o++ = '.';
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+	}
+	*o = '\0';
+}
+
 const char *sw_addr_format(const struct sw_addr *a, char *buf, size_t len)
 {
 	const char *ok;
 
+	if (sw_addr_is_v4(a) && len >= 16) {
+		format_v4(a->b + 12, buf);
+		return buf;
+	}
 	if (sw_addr_is_v4(a))
 		ok = inet_ntop(AF_INET, a->b + 12, buf, (socklen_t)len);
 	else

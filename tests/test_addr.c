@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "segwatch/addr.h"
 
 static void test_parse_format(void **state)
@@ -33,6 +35,29 @@ static void test_parse_format(void **state)
 	assert_int_equal(a.b[12], 10);
 	assert_int_equal(sw_addr_parse("fd00::1", &a), SW_OK);
 	assert_false(sw_addr_is_v4(&a));
+}
+
+/* Every IPv4 address's text equals inet_ntop's: all values of each byte
+ * position (others varied), and the small buffer fallback. */
+static void test_format_v4_equals_inet_ntop(void **state)
+{
+	struct sw_addr a;
+	char buf[SW_ADDR_STRLEN], want[INET_ADDRSTRLEN], small[8];
+
+	(void)state;
+	assert_int_equal(sw_addr_parse("0.0.0.0", &a), SW_OK);
+	for (unsigned pos = 0; pos < 4; pos++)
+		for (unsigned v = 0; v < 256; v++) {
+			a.b[12] = (uint8_t)(pos == 0 ? v : v * 7 % 256);
+			a.b[13] = (uint8_t)(pos == 1 ? v : v * 13 % 256);
+			a.b[14] = (uint8_t)(pos == 2 ? v : v * 31 % 256);
+			a.b[15] = (uint8_t)(pos == 3 ? v : 255 - v);
+			assert_non_null(inet_ntop(AF_INET, a.b + 12, want, sizeof(want)));
+			assert_string_equal(sw_addr_format(&a, buf, sizeof(buf)), want);
+		}
+	/* too small for the text: empty, as inet_ntop leaves it */
+	assert_int_equal(sw_addr_parse("192.168.100.200", &a), SW_OK);
+	assert_string_equal(sw_addr_format(&a, small, sizeof(small)), "");
 }
 
 static void test_prefix(void **state)
@@ -97,6 +122,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_format),
+		cmocka_unit_test(test_format_v4_equals_inet_ntop),
 		cmocka_unit_test(test_prefix),
 		cmocka_unit_test(test_inc_dec),
 	};
