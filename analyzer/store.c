@@ -374,6 +374,7 @@ void sw_store_close(struct sw_store *st)
 	if (!st->read_only && st->db != NULL && st->version == sw_store_schema_latest())
 		sqlite3_exec(st->db, "PRAGMA analysis_limit=400; PRAGMA optimize", NULL, NULL, NULL);
 	sqlite3_close_v2(st->db);
+	sw_store_explanations_forget(st);
 	free(st->path);
 	free(st);
 }

@@ -39,6 +39,7 @@ struct sw_store {
 	sqlite3_stmt *stmt[STMT_COUNT];
 	struct sql_cache_slot sql_cache[SQL_CACHE_SLOTS];
 	size_t sql_cached;
+	struct sw_expl_cache *expl; /* store_explain.c; NULL until used */
 };
 
 /* The SQL of each cached statement (store_write.c). */
@@ -72,6 +73,13 @@ enum sw_status sw_store_need_writable(struct sw_store *st, struct sw_err *err);
 enum sw_status sw_store_auto_begin(struct sw_store *st, bool *own, struct sw_err *err);
 enum sw_status sw_store_auto_end(struct sw_store *st, bool own, enum sw_status status,
                                  struct sw_err *err);
+
+/* Explanation texts (store_explain.c): sw_explanation_json's compact text
+ * of ex (malloc'd; NULL when out of memory), from a cache of shapes;
+ * forget empties the cache (the policies it points into may change). */
+struct sw_explanation;
+char *sw_store_explanation_text(struct sw_store *st, const struct sw_explanation *ex);
+void sw_store_explanations_forget(struct sw_store *st);
 
 /* Records SQLite's last error on st->db as a one-line error about the
  * database file: what failed (doing) and what to do about it. Returns

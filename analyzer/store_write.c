@@ -255,7 +255,7 @@ enum sw_status sw_store_upsert_violation(struct sw_store *st, const struct sw_vi
 	if (sw_store_need_writable(st, err) != SW_OK)
 		return SW_ERR_INVALID;
 	if (v->explanation != NULL &&
-	    (expl = json_text(sw_explanation_json(v->explanation))) == NULL)
+	    (expl = sw_store_explanation_text(st, v->explanation)) == NULL)
 		return sw_err_set(err, SW_ERR_NOMEM, st->path, 0, 0, "out of memory");
 	/* most keys are new: try the plain INSERT first, fold into the stored
 	 * row when the key is already there */
@@ -504,6 +504,7 @@ enum sw_status sw_store_put_policies(struct sw_store *st, const struct sw_policy
 
 	if (sw_store_need_writable(st, err) != SW_OK)
 		return SW_ERR_INVALID;
+	sw_store_explanations_forget(st);
 	status = sw_store_auto_begin(st, &own, err);
 	if (status != SW_OK)
 		return status;

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -1245,6 +1246,79 @@ static void test_pipeline_inventory_policies_explanations(void **state)
 	teardown(&inner);
 }
 
+/* Explanation texts come from a cache of shapes with the addresses filled
+ * in: each stored text equals sw_explanation_json's compact text, for
+ * IPv4 and IPv6, external and inventory sources, denied and allowed sides,
+ * including shapes met again with other addresses and after the policies
+ * were stored anew (which empties the cache). */
+static void test_explanation_texts(void **state)
+{
+	static const struct { const char *src, *dst; uint16_t port; } conn[] = {
+		{ "203.0.113.7", "10.0.2.10", 5432 },  { "203.0.113.99", "10.0.2.10", 5432 },
+		{ "10.9.0.1", "10.0.2.10", 5432 },     { "10.9.0.1", "10.0.1.5", 22 },
+		{ "198.51.100.1", "10.0.1.5", 22 },    { "2001:db8::7", "fd00::10", 443 },
+		{ "2001:db8:0:1::ffff", "fd00::10", 443 }, { "10.9.0.1", "fd00::10", 443 },
+	};
+	struct sfx *x = *state;
+	void *inner = NULL;
+	struct fx *f;
+	struct sw_store *st;
+	struct sw_err err;
+	sqlite3 *db;
+
+	assert_int_equal(setup(&inner), 0);
+	f = inner;
+	ns_add(f, "prod", "env=prod");
+	ns_add(f, "corp", "team=corp");
+	ep_add(f, "prod/web", "app=web", "10.0.1.0/24", "http/TCP/80");
+	ep_add(f, "prod/db", "app=db", "10.0.2.10", "pg/TCP/5432");
+	ep_add(f, "prod/api", "app=api", "fd00::10", "");
+	ep_add(f, "corp/cli", "role=client", "10.9.0.1", "");
+	pol_add(f, pol_new("prod", "deny-in", "", IN));
+	{
+		struct sw_netpol *p = pol_new("prod", "web-in", "app=web", IN);
+		struct sw_rule *r = pol_rule(p, IN);
+		peer_ip(r, "198.51.100.0/24", NULL);
+		port_num(r, SW_PROTO_TCP, 80, 0);
+		pol_add(f, p);
+	}
+	st = open_ok(x->db);
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(sw_store_put_policies(st, f->set, T0, &err), SW_OK);
+		for (size_t i = 0; i < SW_ARRAY_SIZE(conn); i++) {
+			struct sw_violation v = mkviol(NULL, conn[i].src, NULL, conn[i].dst,
+			                               conn[i].port, SW_REASON_DENIED_INGRESS,
+			                               T0, T0 + SEC, 1);
+			struct sw_explanation *ex;
+			struct sw_addr a, b;
+			char *want, sql[96];
+			json_t *j;
+			int64_t id;
+
+			assert_int_equal(sw_addr_parse(conn[i].src, &a), SW_OK);
+			assert_int_equal(sw_addr_parse(conn[i].dst, &b), SW_OK);
+			assert_int_equal(sw_matcher_explain(matcher(f), &a, &b, SW_PROTO_TCP,
+			                                    conn[i].port, &ex), SW_OK);
+			v.explanation = ex;
+			v.port = (uint16_t)(conn[i].port + round); /* a new row each round */
+			id = upsert(st, &v);
+			j = sw_explanation_json(ex);
+			want = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+			assert_non_null(want);
+			db = raw_open(x->db);
+			snprintf(sql, sizeof(sql), "SELECT explanation FROM violations WHERE id = %lld",
+			         (long long)id);
+			assert_text(db, sql, want);
+			sqlite3_close(db);
+			free(want);
+			json_decref(j);
+			sw_explanation_free(ex);
+		}
+	}
+	sw_store_close(st);
+	teardown(&inner);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1271,6 +1345,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_locked_database, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_sigkill_mid_run, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_100k_flows, sfx_setup, sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_explanation_texts, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_pipeline_inventory_policies_explanations,
 		                                sfx_setup, sfx_teardown),
 	};
