@@ -35,6 +35,10 @@ static const char sql_upsert_edge[] =
 	" origin = CASE WHEN origin = 'accepted' THEN origin ELSE excluded.origin END";
 
 static const char sql_reset[] = "DELETE FROM baseline_edges";
+/* (last_seen_ns is an index: only the expired edges are visited) */
+static const char sql_expire[] =
+	"DELETE FROM baseline_edges WHERE last_seen_ns <"
+	" (SELECT max(last_seen_ns) FROM baseline_edges) - ?1";
 
 static const char sql_insert_anomaly[] =
 	"INSERT INTO anomalies (run_id, kind, detected_ns, src, dst, proto, port, src_ns,"
@@ -209,6 +213,26 @@ enum sw_status sw_store_reset_baseline(struct sw_store *st, uint64_t *deleted,
 	status = cached(st, sql_reset, &s, err);
 	if (status == SW_OK)
 		status = run_write(st, s, "reset the baseline", deleted, err);
+	return sw_store_auto_end(st, own, status, err);
+}
+
+enum sw_status sw_store_expire_baseline(struct sw_store *st, uint64_t older_than_ns,
+                                        uint64_t *deleted, struct sw_err *err)
+{
+	sqlite3_stmt *s;
+	enum sw_status status;
+	bool own;
+
+	if ((status = sw_store_need_writable(st, err)) != SW_OK)
+		return status;
+	if ((status = sw_store_auto_begin(st, &own, err)) != SW_OK)
+		return status;
+	status = cached(st, sql_expire, &s, err);
+	if (status == SW_OK) {
+		sqlite3_bind_int64(s, 1, older_than_ns > INT64_MAX ? INT64_MAX
+		                                                   : (sqlite3_int64)older_than_ns);
+		status = run_write(st, s, "expire baseline edges", deleted, err);
+	}
 	return sw_store_auto_end(st, own, status, err);
 }
 

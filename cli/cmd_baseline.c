@@ -28,6 +28,7 @@ static const char baseline_usage[] =
 	"Usage: segwatch baseline learn [run options]      (see segwatch run --help)\n"
 	"       segwatch baseline show --db FILE [--format table|json]\n"
 	"       segwatch baseline reset --db FILE --yes\n"
+	"       segwatch baseline expire --db FILE --older-than DUR\n"
 	"       segwatch baseline anomalies --db FILE [--kind K] [--state S] [--limit N]\n"
 	"                                   [--format table|json]\n"
 	"       segwatch baseline accept --db FILE ID...\n"
@@ -38,6 +39,8 @@ static const char baseline_usage[] =
 	"  learn      a run that learns the baseline instead of only judging\n"
 	"  show       list the baseline's edges\n"
 	"  reset      delete every edge (anomalies are kept); needs --yes\n"
+	"  expire     delete the edges last seen more than DUR before the newest\n"
+	"             edge was (e.g. 30d): traffic that stopped is new again\n"
 	"  anomalies  list anomalies, newest first\n"
 	"  accept     put the edges of anomalies (new_edge, new_external, volume)\n"
 	"             into the baseline and mark them accepted; all or none. A\n"
@@ -48,11 +51,12 @@ static const char baseline_usage[] =
 	"      --state S            open, acknowledged, resolved or accepted\n"
 	"      --limit N            at most N anomalies (default 100, at most 10000)\n"
 	"      --yes                confirm reset\n"
+	"      --older-than DUR     expire: the age (e.g. 30d, 12h)\n"
 	"  -h, --help               this text\n"
 	"Exit status: 0 success, 1 a database failure, 2 bad usage or bad input\n"
 	"(no such database or anomaly, an anomaly that cannot be accepted).\n";
 
-enum { OPT_DB = 256, OPT_FORMAT, OPT_KIND, OPT_STATE, OPT_LIMIT, OPT_YES };
+enum { OPT_DB = 256, OPT_FORMAT, OPT_KIND, OPT_STATE, OPT_LIMIT, OPT_YES, OPT_OLDER };
 
 struct bl_cli {
 	const char *sub;
@@ -64,6 +68,8 @@ struct bl_cli {
 	enum sw_anomaly_state state;
 	size_t limit;
 	bool limit_given;
+	uint64_t older_than_ns;
+	bool older_given;
 	int first_arg;           /* optind after the options */
 };
 
@@ -114,6 +120,12 @@ static int handle_opt(struct bl_cli *c, int opt, const char *arg)
 		c->limit_given = true;
 		return -1;
 	case OPT_YES: c->yes = true; return -1;
+	case OPT_OLDER:
+		if (sw_parse_duration(arg, &c->older_than_ns) != SW_OK)
+			return usage_error("--older-than: expected a duration such as 30d, 12h or "
+			                   "90m, got '%s'", arg);
+		c->older_given = true;
+		return -1;
 	case 'h': fputs(baseline_usage, stdout); return 0;
 	}
 	fputs("Try 'segwatch baseline --help'.\n", stderr);
@@ -125,6 +137,7 @@ static int check_args(const struct bl_cli *c, int argc)
 {
 	bool show = strcmp(c->sub, "show") == 0, list = strcmp(c->sub, "anomalies") == 0;
 	bool accept = strcmp(c->sub, "accept") == 0, reset = strcmp(c->sub, "reset") == 0;
+	bool expire = strcmp(c->sub, "expire") == 0;
 
 	if (c->db == NULL)
 		return usage_error("%s: --db FILE is required", c->sub);
@@ -134,6 +147,9 @@ static int check_args(const struct bl_cli *c, int argc)
 		return usage_error("%s takes no --kind, --state or --limit", c->sub);
 	if (c->yes && !reset)
 		return usage_error("%s takes no --yes", c->sub);
+	if (c->older_given != expire)
+		return usage_error(expire ? "%s: --older-than DUR is required"
+		                          : "%s takes no --older-than", c->sub);
 	if (accept && c->first_arg >= argc)
 		return usage_error("%s: give the ids of the anomalies to accept", c->sub);
 	return -1;
@@ -149,6 +165,7 @@ static int parse_args(struct bl_cli *c, int argc, char **argv)
 		{"state", required_argument, NULL, OPT_STATE},
 		{"limit", required_argument, NULL, OPT_LIMIT},
 		{"yes", no_argument, NULL, OPT_YES},
+		{"older-than", required_argument, NULL, OPT_OLDER},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -363,6 +380,26 @@ static int cmd_reset(const struct bl_cli *c)
 	return status;
 }
 
+/* ---- expire ---- */
+
+static int cmd_expire(const struct bl_cli *c)
+{
+	struct sw_store *st;
+	struct sw_err err;
+	uint64_t deleted = 0;
+	int status = 0;
+
+	if ((st = open_db(c, false, &status)) == NULL)
+		return status;
+	sw_err_clear(&err);
+	if (sw_store_expire_baseline(st, c->older_than_ns, &deleted, &err) != SW_OK)
+		status = store_error(c, &err, false);
+	sw_store_close(st);
+	if (status == 0)
+		printf("expired %" PRIu64 " baseline edges from %s\n", deleted, c->db);
+	return status;
+}
+
 /* ---- anomalies ---- */
 
 struct listing {
@@ -553,9 +590,10 @@ int cmd_baseline(int argc, char **argv)
 	if (strcmp(argv[1], "learn") == 0)
 		return cmd_baseline_learn(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "reset") != 0 &&
-	    strcmp(argv[1], "accept") != 0 && strcmp(argv[1], "anomalies") != 0)
-		return usage_error("unknown subcommand '%s' (learn, show, reset, anomalies, accept)",
-		                   argv[1]);
+	    strcmp(argv[1], "expire") != 0 && strcmp(argv[1], "accept") != 0 &&
+	    strcmp(argv[1], "anomalies") != 0)
+		return usage_error("unknown subcommand '%s' (learn, show, reset, expire, anomalies, "
+		                   "accept)", argv[1]);
 	memset(&c, 0, sizeof(c));
 	if ((r = parse_args(&c, argc - 1, argv + 1)) >= 0)
 		return r;
@@ -563,6 +601,8 @@ int cmd_baseline(int argc, char **argv)
 		return cmd_show(&c);
 	if (strcmp(c.sub, "reset") == 0)
 		return cmd_reset(&c);
+	if (strcmp(c.sub, "expire") == 0)
+		return cmd_expire(&c);
 	if (strcmp(c.sub, "anomalies") == 0)
 		return cmd_anomalies(&c);
 	return cmd_accept(&c, argc - 1, argv + 1);

@@ -363,6 +363,34 @@ static void test_reset(void **state)
 	assert_int_equal(deleted, 0);
 }
 
+/* Edges last seen more than the age before the newest edge go; the
+ * boundary stays; anomalies stay; an empty baseline expires nothing. */
+static void test_expire(void **state)
+{
+	struct sfx *x = *state;
+	uint64_t deleted = 99;
+
+	assert_int_equal(sw_store_expire_baseline(x->st, SEC, &deleted, NULL), SW_OK);
+	assert_int_equal(deleted, 0);
+	for (int i = 0; i < 5; i++) { /* last seen at T0 + 10 s + i days */
+		struct sw_baseline_edge e = edge("prod/web", "prod/db", 6, (uint16_t)(5432 + i));
+		e.last_seen_ns += (uint64_t)i * 86400 * SEC;
+		assert_int_equal(sw_store_upsert_edge(x->st, &e, NULL), SW_OK);
+	}
+	insert(x, SW_ANOMALY_NEW_EDGE, "prod/web", "prod/cache", 6379, T0);
+	/* newest: day 4; older than 2 days before it: days 0 and 1 */
+	assert_int_equal(sw_store_expire_baseline(x->st, 2 * 86400 * SEC, &deleted, NULL), SW_OK);
+	assert_int_equal(deleted, 2);
+	assert_int_equal(sql_int(x, "SELECT min(port) FROM baseline_edges"), 5434);
+	assert_int_equal(sql_int(x, "SELECT count(*) FROM anomalies"), 1);
+	/* an age beyond the baseline's span expires nothing */
+	assert_int_equal(sw_store_expire_baseline(x->st, 400 * 86400 * SEC, &deleted, NULL), SW_OK);
+	assert_int_equal(deleted, 0);
+	assert_int_equal(sw_store_expire_baseline(x->st, 0, &deleted, NULL), SW_OK);
+	assert_int_equal(deleted, 2); /* all but the newest */
+	assert_int_equal(sql_int(x, "SELECT count(*) FROM baseline_edges"), 1);
+}
+
 /* ---- anomalies ---- */
 
 static void test_anomaly_insert(void **state)
@@ -709,6 +737,7 @@ int main(void)
 		T(test_edge_round_trip),
 		T(test_edge_filters_and_pages),
 		T(test_reset),
+		T(test_expire),
 		T(test_anomaly_insert),
 		T(test_anomaly_states),
 		T(test_accept_creates_edge),

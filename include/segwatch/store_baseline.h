@@ -68,6 +68,13 @@ enum sw_status sw_store_edge_sink_fn(void *ctx, const struct sw_baseline_edge *e
 enum sw_status sw_store_reset_baseline(struct sw_store *st, uint64_t *deleted,
                                        struct sw_err *err) SW_WUR;
 
+/* Deletes the edges last seen more than older_than_ns before the newest
+ * edge was (the baseline's own clock, so that a baseline learned from old
+ * captures ages like a live one); *deleted (may be NULL) gets how many.
+ * Their anomalies are kept. */
+enum sw_status sw_store_expire_baseline(struct sw_store *st, uint64_t older_than_ns,
+                                        uint64_t *deleted, struct sw_err *err) SW_WUR;
+
 /* ---- anomalies ---- */
 
 enum sw_anomaly_state {

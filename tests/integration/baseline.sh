@@ -15,6 +15,9 @@
 #   eve            --eve: one anomaly line per anomaly row
 #   accept         `baseline accept ID` puts the edge in the baseline
 #                  (origin accepted); a new run over B no longer reports it
+#   expire         `baseline expire --older-than DUR` deletes exactly the
+#                  edges last seen more than DUR before the newest one
+#                  (counted with SQL first); without the age it is refused
 #   show-reset     `baseline show --format json` lists the edges; reset
 #                  without --yes is refused, with it empties the baseline
 . "$(dirname "$0")/lib.sh"
@@ -138,6 +141,30 @@ if expect_rc show 0 && python3 -c 'import json,sys; e=json.load(open(sys.argv[1]
 else
 	not_ok show "not the learned edges: $(head -c 200 "$TMPD/out")"
 fi
+# expire: an age splitting the learned edges, the survivors counted first
+cp "$TMPD/learned.db" "$TMPD/expire.db"
+run baseline expire --db "$TMPD/expire.db"
+if expect_rc expire-needs-age 2; then ok expire-needs-age; fi
+counts=$(python3 -c '
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+lo, hi = db.execute("SELECT min(last_seen_ns), max(last_seen_ns) FROM baseline_edges").fetchone()
+age_s = max(1, (hi - lo) // 2 // 10**9)
+keep = db.execute("SELECT count(*) FROM baseline_edges WHERE last_seen_ns >= ?", (hi - age_s * 10**9,)).fetchone()[0]
+total = db.execute("SELECT count(*) FROM baseline_edges").fetchone()[0]
+print(age_s, keep, total)' "$TMPD/expire.db")
+set -- $counts
+run baseline expire --db "$TMPD/expire.db" --older-than "${1}s"
+left=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM baseline_edges").fetchone()[0])' "$TMPD/expire.db")
+if expect_rc expire 0; then
+	if [ "$left" = "$2" ] && [ "$2" -lt "$3" ] && [ "$2" -gt 0 ] &&
+	   grep -q "expired $(( $3 - $2 )) baseline edges" "$TMPD/out"; then
+		ok expire
+	else
+		not_ok expire "age ${1}s: $left edges left, want $2 of $3; said: $(cat "$TMPD/out")"
+	fi
+fi
+
 run baseline reset --db "$TMPD/learned.db"
 if expect_rc reset-needs-yes 2; then ok reset-needs-yes; fi
 run baseline reset --db "$TMPD/learned.db" --yes
