@@ -32,6 +32,7 @@ static const char *const drop_names[] = {
 	[SW_DROP_UDP_HEADER_TRUNCATED] = "udp_header_truncated",
 	[SW_DROP_SCTP_HEADER_TRUNCATED] = "sctp_header_truncated",
 	[SW_DROP_ICMP_HEADER_TRUNCATED] = "icmp_header_truncated",
+	[SW_DROP_IPV6_MAPPED_ADDRESS] = "ipv6_mapped_address",
 };
 
 /* Catches a reason appended to the enum without a name; a gap in the

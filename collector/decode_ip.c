@@ -177,6 +177,10 @@ static enum sw_drop_reason dec_ip6(struct pkt_cursor *c, uint32_t wire_left,
 
 	sw_addr_from_v6(&pkt->src, src);
 	sw_addr_from_v6(&pkt->dst, dst);
+	/* segwatch keeps IPv4 addresses as ::ffff:a.b.c.d: a mapped address
+	 * on the wire would pass for the IPv4 host (its flows, its policy) */
+	if (sw_addr_is_v4(&pkt->src) || sw_addr_is_v4(&pkt->dst))
+		return SW_DROP_IPV6_MAPPED_ADDRESS;
 	pkt->ip_version = 6;
 	pkt->ip_bytes = IPV6_HDR_LEN + len;
 	r = ip6_walk(&p, nh, &ch);
@@ -256,6 +260,8 @@ static bool quote6(struct pkt_cursor *c, struct sw_quoted *q,
 	q->proto = ch.proto;
 	sw_addr_from_v6(&q->src, src);
 	sw_addr_from_v6(&q->dst, dst);
+	if (sw_addr_is_v4(&q->src) || sw_addr_is_v4(&q->dst))
+		return false; /* (as in dec_ip6) */
 	cur_sub_upto(c, cur_left(c), l4);
 	return true;
 }

@@ -1413,6 +1413,59 @@ static void test_ipv6_lengths(void **state)
 	              SW_DROP_TCP_HEADER_TRUNCATED);
 }
 
+/* An IPv6 header with raw 16-byte addresses (put_addr writes 4 for a
+ * mapped one). */
+static uint32_t ip6_raw(struct frame *f, unsigned nh, const uint8_t src[16],
+                        const uint8_t dst[16])
+{
+	uint32_t off = f->n;
+
+	put32(f, 0x60000000);
+	put16(f, 0);
+	put8(f, nh);
+	put8(f, 64);
+	put_bytes(f, src, 16);
+	put_bytes(f, dst, 16);
+	return off;
+}
+
+/* IPv4-mapped addresses (::ffff:0:0/96) on the wire would pass for the
+ * IPv4 host: the packet is dropped and counted, as source or destination;
+ * ::ffff:0:0:0/96 (IPv4-translated) and 64:ff9b::/96 are ordinary IPv6. */
+static void test_ipv6_mapped_address(void **state)
+{
+	static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1};
+	static const uint8_t translated[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0,
+	                                       10, 0, 0, 1};
+	static const uint8_t nat64[16] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0,
+	                                  10, 0, 0, 1};
+	static const uint8_t plain[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+	const uint8_t *const other[] = {translated, nat64, plain};
+	struct frame f;
+	struct sw_packet p;
+	uint32_t ip;
+
+	(void)state;
+	for (int dir = 0; dir < 2; dir++) {
+		memset(&f, 0, sizeof(f));
+		ip = ip6_raw(&f, 17, dir ? plain : mapped, dir ? mapped : plain);
+		udp(&f, 5353, 53, 0);
+		ip6_end(&f, ip);
+		assert_reason(decode(DLT_IPV6, &f, &p), SW_DROP_IPV6_MAPPED_ADDRESS);
+	}
+	for (size_t i = 0; i < SW_ARRAY_SIZE(other); i++) {
+		memset(&f, 0, sizeof(f));
+		ip = ip6_raw(&f, 17, other[i], plain);
+		udp(&f, 5353, 53, 0);
+		ip6_end(&f, ip);
+		assert_reason(decode(DLT_IPV6, &f, &p), SW_DROP_NONE);
+		assert_false(sw_addr_is_v4(&p.src));
+		assert_int_equal(p.ip_version, 6);
+	}
+	assert_string_equal(sw_drop_reason_name(SW_DROP_IPV6_MAPPED_ADDRESS),
+	                    "ipv6_mapped_address");
+}
+
 /* ---- transport ----------------------------------------------------------- */
 
 static void test_tcp_offset(void **state)
@@ -1746,6 +1799,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_chain_bound),
 		cmocka_unit_test(test_ipv6_ext_truncated),
 		cmocka_unit_test(test_ipv6_lengths),
+		cmocka_unit_test(test_ipv6_mapped_address),
 		cmocka_unit_test(test_tcp_offset),
 		cmocka_unit_test(test_tcp_flags),
 		cmocka_unit_test(test_other_protocols),

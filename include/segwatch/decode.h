@@ -58,6 +58,9 @@ enum sw_drop_reason {
 	SW_DROP_UDP_HEADER_TRUNCATED,
 	SW_DROP_SCTP_HEADER_TRUNCATED,
 	SW_DROP_ICMP_HEADER_TRUNCATED,
+	SW_DROP_IPV6_MAPPED_ADDRESS,    /* an IPv6 address in ::ffff:0:0/96, not
+	                                 * valid on the wire (RFC 4291 2.5.5.2),
+	                                 * would read as the IPv4 host */
 	SW_DROP_REASON_COUNT
 };
 
