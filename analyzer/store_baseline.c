@@ -199,8 +199,10 @@ enum sw_status sw_store_edge_sink_fn(void *ctx, const struct sw_baseline_edge *e
 	return sw_store_upsert_edge(sink->st, e, sink->err);
 }
 
-enum sw_status sw_store_reset_baseline(struct sw_store *st, uint64_t *deleted,
-                                       struct sw_err *err)
+/* One DELETE of edges (?1 bound to arg unless it is negative), in the open
+ * batch or a transaction of its own. */
+static enum sw_status delete_edges(struct sw_store *st, const char *sql, int64_t arg,
+                                   const char *doing, uint64_t *deleted, struct sw_err *err)
 {
 	sqlite3_stmt *s;
 	enum sw_status status;
@@ -210,30 +212,27 @@ enum sw_status sw_store_reset_baseline(struct sw_store *st, uint64_t *deleted,
 		return status;
 	if ((status = sw_store_auto_begin(st, &own, err)) != SW_OK)
 		return status;
-	status = cached(st, sql_reset, &s, err);
-	if (status == SW_OK)
-		status = run_write(st, s, "reset the baseline", deleted, err);
+	status = cached(st, sql, &s, err);
+	if (status == SW_OK) {
+		if (arg >= 0)
+			sqlite3_bind_int64(s, 1, arg);
+		status = run_write(st, s, doing, deleted, err);
+	}
 	return sw_store_auto_end(st, own, status, err);
+}
+
+enum sw_status sw_store_reset_baseline(struct sw_store *st, uint64_t *deleted,
+                                       struct sw_err *err)
+{
+	return delete_edges(st, sql_reset, -1, "reset the baseline", deleted, err);
 }
 
 enum sw_status sw_store_expire_baseline(struct sw_store *st, uint64_t older_than_ns,
                                         uint64_t *deleted, struct sw_err *err)
 {
-	sqlite3_stmt *s;
-	enum sw_status status;
-	bool own;
+	int64_t age = older_than_ns > INT64_MAX ? INT64_MAX : (int64_t)older_than_ns;
 
-	if ((status = sw_store_need_writable(st, err)) != SW_OK)
-		return status;
-	if ((status = sw_store_auto_begin(st, &own, err)) != SW_OK)
-		return status;
-	status = cached(st, sql_expire, &s, err);
-	if (status == SW_OK) {
-		sqlite3_bind_int64(s, 1, older_than_ns > INT64_MAX ? INT64_MAX
-		                                                   : (sqlite3_int64)older_than_ns);
-		status = run_write(st, s, "expire baseline edges", deleted, err);
-	}
-	return sw_store_auto_end(st, own, status, err);
+	return delete_edges(st, sql_expire, age, "expire baseline edges", deleted, err);
 }
 
 /* ---- anomalies ---- */

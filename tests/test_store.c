@@ -1150,6 +1150,33 @@ static void to_store(void *ctx, enum sw_violation_event ev, const struct sw_viol
 	p->upserts++;
 }
 
+/* The inventory of the explanation tests: prod/web, prod/db, corp/cli, and
+ * prod isolated for ingress (deny-in). */
+static void office(struct fx *f)
+{
+	ns_add(f, "prod", "env=prod");
+	ns_add(f, "corp", "team=corp");
+	ep_add(f, "prod/web", "app=web", "10.0.1.0/24", "http/TCP/80");
+	ep_add(f, "prod/db", "app=db", "10.0.2.10", "pg/TCP/5432");
+	ep_add(f, "corp/cli", "role=client", "10.9.0.1", "");
+	pol_add(f, pol_new("prod", "deny-in", "", IN));
+}
+
+/* web-in: prod/web admits TCP 80 from every namespace (cidr NULL) or from
+ * one address block. */
+static void web_in_from(struct fx *f, const char *cidr)
+{
+	struct sw_netpol *p = pol_new("prod", "web-in", "app=web", IN);
+	struct sw_rule *r = pol_rule(p, IN);
+
+	if (cidr != NULL)
+		peer_ip(r, cidr, NULL);
+	else
+		peer_ns(r, "");
+	port_num(r, SW_PROTO_TCP, 80, 0);
+	pol_add(f, p);
+}
+
 static void test_pipeline_inventory_policies_explanations(void **state)
 {
 	struct sfx *x = *state;
@@ -1166,19 +1193,8 @@ static void test_pipeline_inventory_policies_explanations(void **state)
 
 	assert_int_equal(setup(&inner), 0);
 	f = inner;
-	ns_add(f, "prod", "env=prod");
-	ns_add(f, "corp", "team=corp");
-	ep_add(f, "prod/web", "app=web", "10.0.1.0/24", "http/TCP/80");
-	ep_add(f, "prod/db", "app=db", "10.0.2.10", "pg/TCP/5432");
-	ep_add(f, "corp/cli", "role=client", "10.9.0.1", "");
-	pol_add(f, pol_new("prod", "deny-in", "", IN));
-	{
-		struct sw_netpol *p = pol_new("prod", "web-in", "app=web", IN);
-		struct sw_rule *r = pol_rule(p, IN);
-		peer_ns(r, "");
-		port_num(r, SW_PROTO_TCP, 80, 0);
-		pol_add(f, p);
-	}
+	office(f);
+	web_in_from(f, NULL);
 	cfg.on_change = to_store;
 	cfg.on_change_ctx = &pc;
 	vt = sw_violations_new(matcher(f), &cfg, &err);
@@ -1268,20 +1284,9 @@ static void test_explanation_texts(void **state)
 
 	assert_int_equal(setup(&inner), 0);
 	f = inner;
-	ns_add(f, "prod", "env=prod");
-	ns_add(f, "corp", "team=corp");
-	ep_add(f, "prod/web", "app=web", "10.0.1.0/24", "http/TCP/80");
-	ep_add(f, "prod/db", "app=db", "10.0.2.10", "pg/TCP/5432");
 	ep_add(f, "prod/api", "app=api", "fd00::10", "");
-	ep_add(f, "corp/cli", "role=client", "10.9.0.1", "");
-	pol_add(f, pol_new("prod", "deny-in", "", IN));
-	{
-		struct sw_netpol *p = pol_new("prod", "web-in", "app=web", IN);
-		struct sw_rule *r = pol_rule(p, IN);
-		peer_ip(r, "198.51.100.0/24", NULL);
-		port_num(r, SW_PROTO_TCP, 80, 0);
-		pol_add(f, p);
-	}
+	office(f);
+	web_in_from(f, "198.51.100.0/24");
 	st = open_ok(x->db);
 	for (int round = 0; round < 2; round++) {
 		assert_int_equal(sw_store_put_policies(st, f->set, T0, &err), SW_OK);
