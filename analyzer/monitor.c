@@ -225,14 +225,17 @@ static void publish_stats(struct sw_monitor *mon)
 	sw_violations_stats(mon->vt, &mon->stats.vt);
 	if (mon->bl != NULL)
 		sw_baseline_stats(mon->bl, &mon->stats.bl);
-	mon->stats.store_backlog = mon->shared.f.n;
+	mon->stats.store_backlog = mon->shared.f.n + mon->pending_left;
 }
 
 /* Waits (lock held) while the backlog is full and the writer is healthy;
  * true when the flows may be queued, false when they must be dropped. */
 static bool room_for_flows(struct sw_monitor *mon, size_t n)
 {
-	while (mon->shared.f.n + n > mon->cfg.max_backlog && mon->shared.f.n > 0) {
+	size_t waiting;
+
+	while ((waiting = mon->shared.f.n + mon->pending_left) + n > mon->cfg.max_backlog &&
+	       waiting > 0) {
 		if (!mon->cfg.block_when_full || mon->stats.store_failing || mon->stopping)
 			return false;
 		pthread_cond_wait(&mon->drained, &mon->lock);
@@ -481,7 +484,8 @@ enum sw_status sw_monitor_finish(struct sw_monitor *mon, struct sw_err *err)
 	mon->stats.store_dropped += mon->n_dirty + mon->local.v.n + mon->local.e.n +
 	                            (mon->resync ? 1 : 0) + mon->shared.v.n + mon->shared.f.n +
 	                            mon->shared.e.n + mon->shared.an.n + mon->held.v.n +
-	                            mon->held.e.n + mon->held.an.n;
+	                            mon->held.e.n + mon->held.an.n +
+	                            (mon->pending.n - mon->pending_at);
 	pthread_mutex_unlock(&mon->lock);
 	sw_monitor_stats(mon, &s);
 	if (mon->writer_err.status != SW_OK) {
@@ -521,6 +525,7 @@ void sw_monitor_free(struct sw_monitor *mon)
 	sw_monitor_queue_free(&mon->local);
 	sw_monitor_queue_free(&mon->shared);
 	sw_monitor_queue_free(&mon->held);
+	free(mon->pending.a);
 	free(mon->vflags);
 	free(mon->dirty);
 	free(mon->row_of_vid);

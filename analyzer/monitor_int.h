@@ -76,6 +76,8 @@ struct sw_monitor {
 	pthread_cond_t wake;         /* writer: work or stop */
 	pthread_cond_t drained;      /* capture: the backlog shrank */
 	struct monitor_queue shared;
+	size_t pending_left;         /* flows the writer took but has not yet put
+	                              * in a round: part of the backlog */
 	bool stopping;
 	struct sw_monitor_stats stats;
 	struct sw_err writer_err;    /* the writer's last failure */
@@ -83,6 +85,9 @@ struct sw_monitor {
 	/* writer thread */
 	pthread_t writer;
 	bool writer_running;
+	struct rec_vec pending;      /* ended flows taken from shared in one swap,
+	                              * put into rounds from pending_at on */
+	size_t pending_at;
 	struct monitor_queue held;   /* taken from shared, not yet committed */
 	size_t round_flows;          /* flows taken per round: sized from the
 	                              * last round's speed to about a commit

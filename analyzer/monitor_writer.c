@@ -52,32 +52,6 @@ static bool hold_snapshot(struct sw_monitor *mon, const struct viol_snap *s)
 	return true;
 }
 
-/* Moves the oldest waiting flows into held, up to the round's limit (lock
- * held); those left keep their order and wait for the next round. */
-static void take_flows(struct sw_monitor *mon, struct monitor_queue *q)
-{
-	size_t room = mon->held.f.n < mon->round_flows ? mon->round_flows - mon->held.f.n : 0;
-	size_t take = q->f.n < room ? q->f.n : room;
-
-	if (take == q->f.n) {
-		if (!VEC_MOVE(&mon->held.f, &q->f)) {
-			mon->stats.store_dropped += q->f.n;
-			q->f.n = 0;
-		}
-		return;
-	}
-	if (take == 0)
-		return; /* a failed round still holds its flows */
-	if (!sw_vec_push((void **)&mon->held.f.a, &mon->held.f.n, &mon->held.f.cap, q->f.a, take,
-	                 sizeof(*q->f.a))) {
-		mon->stats.store_dropped += q->f.n;
-		q->f.n = 0;
-		return;
-	}
-	memmove(q->f.a, q->f.a + take, (q->f.n - take) * sizeof(*q->f.a));
-	q->f.n -= take;
-}
-
 /* Moves what waits in shared into held (lock held). */
 static void take_shared(struct sw_monitor *mon)
 {
@@ -88,7 +62,11 @@ static void take_shared(struct sw_monitor *mon)
 		if (!hold_snapshot(mon, &q->v.a[i]))
 			q->v.a[kept++] = q->v.a[i]; /* stays shared: taken next round */
 	q->v.n = kept;
-	take_flows(mon, q);
+	if (mon->pending_at == mon->pending.n) { /* the last flows taken are used up */
+		mon->pending.n = mon->pending_at = 0;
+		(void)VEC_MOVE(&mon->pending, &q->f); /* into an empty vector: a swap */
+	}
+	mon->pending_left = mon->pending.n - mon->pending_at;
 	if (!VEC_MOVE(&mon->held.e, &q->e))
 		q->e.n = 0; /* the edges' later changes store them again */
 	if (!VEC_MOVE(&mon->held.an, &q->an)) {
@@ -96,6 +74,32 @@ static void take_shared(struct sw_monitor *mon)
 		sw_anom_clear(&q->an);
 	}
 	pthread_cond_broadcast(&mon->drained);
+}
+
+/* Moves the oldest pending flows into the round, up to its size. Writer
+ * thread only, outside the lock: the capture thread never waits on this
+ * copy. */
+static void fill_round(struct sw_monitor *mon)
+{
+	size_t left = mon->pending.n - mon->pending_at;
+	size_t room = mon->held.f.n < mon->round_flows ? mon->round_flows - mon->held.f.n : 0;
+	size_t take = left < room ? left : room;
+
+	if (take == 0)
+		return; /* none, or a failed round still holds its flows */
+	if (mon->held.f.n == 0 && mon->pending_at == 0 && take == left) {
+		(void)VEC_MOVE(&mon->held.f, &mon->pending); /* a swap */
+		return;
+	}
+	if (!sw_vec_push((void **)&mon->held.f.a, &mon->held.f.n, &mon->held.f.cap,
+	                 mon->pending.a + mon->pending_at, take, sizeof(*mon->held.f.a))) {
+		pthread_mutex_lock(&mon->lock);
+		mon->stats.store_dropped += left;
+		pthread_mutex_unlock(&mon->lock);
+		mon->pending.n = mon->pending_at = 0;
+		return;
+	}
+	mon->pending_at += take;
 }
 
 /* Waits for work, a stop or the commit interval (backing off: the whole
@@ -110,7 +114,8 @@ static void wait_for_work(struct sw_monitor *mon, uint64_t wait_ns, bool backing
 	deadline_after(&until, wait_ns);
 	pthread_mutex_lock(&mon->lock);
 	while (backing_off || (!mon->stopping && mon->shared.v.n == 0 && mon->shared.f.n == 0 &&
-	                       mon->shared.e.n == 0 && mon->shared.an.n == 0)) {
+	                       mon->shared.e.n == 0 && mon->shared.an.n == 0 &&
+	                       mon->pending_at == mon->pending.n)) {
 		if (pthread_cond_timedwait(&mon->wake, &mon->lock, &until) == ETIMEDOUT)
 			break;
 	}
@@ -118,6 +123,8 @@ static void wait_for_work(struct sw_monitor *mon, uint64_t wait_ns, bool backing
 	*stopping = mon->stopping;
 	*drained = mon->shared.f.n == 0;
 	pthread_mutex_unlock(&mon->lock);
+	fill_round(mon);
+	*drained = *drained && mon->pending_at == mon->pending.n;
 }
 
 /* ---- storing ---- */
@@ -289,7 +296,7 @@ static void account_commit(struct sw_monitor *mon, uint64_t events, bool recover
 	mon->stats.eve_events += events;
 	mon->stats.store_dropped += mon->edges_lost;
 	mon->stats.store_failing = false;
-	mon->stats.store_backlog = mon->shared.f.n;
+	mon->stats.store_backlog = mon->shared.f.n + (mon->pending.n - mon->pending_at);
 	if (recovered)
 		sw_err_clear(&mon->writer_err);
 	pthread_mutex_unlock(&mon->lock);

@@ -217,6 +217,7 @@ static void test_rounds_are_bounded_and_complete(void **state)
 	run_monitor(x, 4096, &s);
 	assert_int_equal(s.flows_stored, n);
 	assert_int_equal(s.store_dropped, 0);
+	assert_int_equal(s.store_backlog, 0);
 	assert_true(s.store_round_max <= 4096);
 	assert_true(s.store_batches >= (uint64_t)(n + 4095) / 4096);
 
