@@ -17,6 +17,8 @@
 /* Hand over at least this often, and when this many flows are waiting. */
 #define HANDOVER_NS 50000000ull
 #define HANDOVER_FLOWS 4096
+/* Ended flows the writer takes in its first rounds, before it has timed one. */
+#define ROUND_FLOWS_FIRST 16384
 
 uint64_t sw_monitor_mono_ns(void)
 {
@@ -347,7 +349,8 @@ struct sw_monitor *sw_monitor_new(const struct sw_monitor_config *cfg, struct sw
 	if (mon->cfg.max_round_flows == 0)
 		mon->cfg.max_round_flows = SW_MONITOR_ROUND_FLOWS_DEFAULT;
 	/* the first rounds are small, then sized by how fast they went */
-	mon->round_flows = mon->cfg.max_round_flows < 16384 ? mon->cfg.max_round_flows : 16384;
+	mon->round_flows = mon->cfg.max_round_flows < ROUND_FLOWS_FIRST ? mon->cfg.max_round_flows
+	                                                                : ROUND_FLOWS_FIRST;
 	pthread_mutex_init(&mon->lock, NULL);
 	pthread_cond_init(&mon->wake, NULL);
 	pthread_cond_init(&mon->drained, NULL);

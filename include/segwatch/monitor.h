@@ -15,10 +15,10 @@
  * stored. The writer commits one transaction per hand-over it finds, at
  * least every commit interval (default 500 ms): a violation is in the
  * database within about half a second of its flow's first packet. A
- * transaction takes every waiting violation but at most max_round_flows
- * ended flows (the rest wait for the next one), so commits keep coming
- * about every half second even when a file is read faster than flows
- * can be stored.
+ * transaction takes every waiting violation but only as many ended flows
+ * as the writer stores in about a commit interval (never more than
+ * max_round_flows; the rest wait for the next one), so commits keep their
+ * pace even when a file is read faster than flows can be stored.
  *
  * Backpressure. At most max_backlog ended flows wait for the writer. When
  * the backlog is full, a capture from files waits for the writer (a file
@@ -67,8 +67,8 @@ struct sw_monitor_config {
 	uint64_t retain_flows_ns;       /* 0: keep every flow */
 	bool no_flows;                  /* store violations only, not flows */
 	size_t max_backlog;             /* ended flows waiting; 0: default */
-	size_t max_round_flows;         /* ended flows per transaction; 0:
-	                                 * default (about 0.4 s of writing) */
+	size_t max_round_flows;         /* most ended flows per transaction;
+	                                 * 0: SW_MONITOR_ROUND_FLOWS_DEFAULT */
 	bool block_when_full;           /* files: wait for the writer */
 	sw_warn_fn warn;                /* may be called from the writer thread */
 	void *warn_ctx;
