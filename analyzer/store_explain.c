@@ -33,6 +33,7 @@ struct expl_shape {
 	uint64_t *key;         /* NULL: empty slot */
 	size_t n_key;
 	char *text;            /* whole text with both marks */
+	size_t len;            /* of text */
 	size_t dst_at, src_at; /* offsets of the marks (dst comes first) */
 };
 
@@ -138,7 +139,7 @@ static char *marked_text(const struct sw_explanation *ex, size_t *dst_at, size_t
 static char *filled(const struct expl_shape *e, const struct sw_explanation *ex)
 {
 	char src[SW_ADDR_STRLEN], dst[SW_ADDR_STRLEN];
-	size_t ls, ld, mark = strlen(SRC_MARK_JSON), len = strlen(e->text), o = 0;
+	size_t ls, ld, mark = strlen(SRC_MARK_JSON), len = e->len, o = 0;
 	char *out;
 
 	ls = strlen(sw_addr_format(&ex->src, src, sizeof(src)));
@@ -210,6 +211,7 @@ static bool add_shape(struct sw_expl_cache *c, struct expl_shape *e, struct key_
 	e->text = marked_text(ex, &e->dst_at, &e->src_at);
 	if (e->text == NULL)
 		return false;
+	e->len = strlen(e->text);
 	e->hash = h;
 	e->key = k->w;
 	e->n_key = k->n;

@@ -153,6 +153,14 @@ static enum sw_drop_reason dec_ip4(struct pkt_cursor *c, uint32_t wire_left,
 	return sw_dec_l4(&l4, len - hl, pkt);
 }
 
+/* segwatch keeps IPv4 addresses as ::ffff:a.b.c.d: an IPv6 header with a
+ * mapped address (invalid on the wire) would pass for the IPv4 host (its
+ * flows, its policy). */
+static bool v4_mapped(const struct sw_addr *src, const struct sw_addr *dst)
+{
+	return sw_addr_is_v4(src) || sw_addr_is_v4(dst);
+}
+
 static enum sw_drop_reason dec_ip6(struct pkt_cursor *c, uint32_t wire_left,
                                    struct sw_packet *pkt)
 {
@@ -177,9 +185,7 @@ static enum sw_drop_reason dec_ip6(struct pkt_cursor *c, uint32_t wire_left,
 
 	sw_addr_from_v6(&pkt->src, src);
 	sw_addr_from_v6(&pkt->dst, dst);
-	/* segwatch keeps IPv4 addresses as ::ffff:a.b.c.d: a mapped address
-	 * on the wire would pass for the IPv4 host (its flows, its policy) */
-	if (sw_addr_is_v4(&pkt->src) || sw_addr_is_v4(&pkt->dst))
+	if (v4_mapped(&pkt->src, &pkt->dst))
 		return SW_DROP_IPV6_MAPPED_ADDRESS;
 	pkt->ip_version = 6;
 	pkt->ip_bytes = IPV6_HDR_LEN + len;
@@ -260,8 +266,8 @@ static bool quote6(struct pkt_cursor *c, struct sw_quoted *q,
 	q->proto = ch.proto;
 	sw_addr_from_v6(&q->src, src);
 	sw_addr_from_v6(&q->dst, dst);
-	if (sw_addr_is_v4(&q->src) || sw_addr_is_v4(&q->dst))
-		return false; /* (as in dec_ip6) */
+	if (v4_mapped(&q->src, &q->dst))
+		return false;
 	cur_sub_upto(c, cur_left(c), l4);
 	return true;
 }
