@@ -138,12 +138,14 @@ const struct qroute sq_violations = {
 
 /* ---- one violation ---- */
 
+/* With its sample flows: the flows of its sample run that point at it and
+ * whose ids it keeps (index flows_violation). */
 static const char sql_detail[] =
 	"SELECT json_object(" SQ_VIOLATION_FIELDS("v") ","
 	" 'explanation', json(v.explanation),"
 	" 'sample_flows', (SELECT json_group_array(" SQ_FLOW_ITEM("f") ")"
-	"   FROM (SELECT * FROM flows WHERE run_id = v.sample_run_id AND flow_id IN"
-	"         (SELECT value FROM json_each(v.sample_flow_ids))"
+	"   FROM (SELECT * FROM flows WHERE violation_id = v.id AND run_id = v.sample_run_id"
+	"         AND flow_id IN (SELECT value FROM json_each(v.sample_flow_ids))"
 	"         ORDER BY first_ns, id) f))"
 	" FROM violations v WHERE v.id = :id";
 

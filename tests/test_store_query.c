@@ -1130,6 +1130,8 @@ static const struct { enum sw_query_route r; const char *qs; const char *table;
 	{ SW_Q_FLOWS, "reason=denied_egress", "flows", "flows_denied" },
 	{ SW_Q_FLOWS, "port=53", "flows", "flows_port" },
 	{ SW_Q_FLOWS, "violation=3", "flows", "flows_violation" },
+	/* a violation's sample flows */
+	{ SW_Q_VIOLATION, "", "flows", "flows_violation" },
 	{ SW_Q_ANOMALIES, "", "anomalies", "anomalies_time" },
 	{ SW_Q_ANOMALIES, "kind=volume", "anomalies", "anomalies_kind" },
 	{ SW_Q_ANOMALIES, "src=a", "anomalies", "anomalies_src" },
