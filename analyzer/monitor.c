@@ -531,7 +531,7 @@ void sw_monitor_free(struct sw_monitor *mon)
 	free(mon->pending.a);
 	free(mon->vflags);
 	free(mon->dirty);
-	free(mon->row_of_vid);
+	free(mon->stored);
 	free(mon->held_slot);
 	free(mon->held_anomaly_rows);
 	pthread_cond_destroy(&mon->drained);

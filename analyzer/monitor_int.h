@@ -29,6 +29,13 @@ struct viol_snap {
 	                          * stored */
 	bool row_assigned;       /* writer: its row was created by the batch
 	                          * being written */
+	bool deferred;           /* writer: counters left for a later round */
+};
+
+/* The writer's record of a violation it stored. */
+struct stored_violation {
+	int64_t row;             /* its row, 0 when not (yet) stored */
+	uint64_t written_ns;     /* monotonic: its counters last written */
 };
 
 /* An anomaly as the writer stores it: the strings in one allocation. */
@@ -96,8 +103,10 @@ struct sw_monitor {
 	size_t held_anomaly_cap;
 	size_t *held_slot;           /* by violation id: index + 1 in held.v */
 	size_t held_slot_cap;
-	int64_t *row_of_vid;         /* store row of each violation id */
-	size_t row_cap;
+	struct stored_violation *stored; /* by violation id */
+	size_t stored_cap;
+	bool flush_counters;         /* write every held counter now (stopping):
+	                              * none is deferred */
 	struct monitor_edges *edges; /* the service map's sums (monitor_edges.c) */
 	uint64_t edges_lost;         /* sums of the batch that found no memory */
 	uint64_t latest_ns;          /* newest flow end seen: retention clock */

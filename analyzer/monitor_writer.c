@@ -1,7 +1,8 @@
 /*
  * monitor_writer.c - the writer-thread half of the monitoring pipeline:
  * takes what the capture thread handed over, stores it in one transaction
- * (violation snapshots first, then ended flows), writes the EVE events of
+ * (violation snapshots first, then ended flows; a stored violation's
+ * counters at most once per commit interval), writes the EVE events of
  * violations once they are stored, prunes flows past retention, and on a
  * failed commit keeps the batch and retries with backoff.
  */
@@ -129,17 +130,29 @@ static void wait_for_work(struct sw_monitor *mon, uint64_t wait_ns, bool backing
 
 /* ---- storing ---- */
 
-static bool remember_row(struct sw_monitor *mon, uint64_t vid, int64_t row)
+static bool remember_row(struct sw_monitor *mon, uint64_t vid, int64_t row, uint64_t now)
 {
-	if (!sw_grow_zeroed((void **)&mon->row_of_vid, &mon->row_cap, vid + 1, sizeof(int64_t)))
+	if (!sw_grow_zeroed((void **)&mon->stored, &mon->stored_cap, vid + 1,
+	                    sizeof(*mon->stored)))
 		return false;
-	mon->row_of_vid[vid] = row;
+	mon->stored[vid] = (struct stored_violation){ .row = row, .written_ns = now };
 	return true;
 }
 
 static int64_t row_of(const struct sw_monitor *mon, uint64_t vid)
 {
-	return vid != 0 && vid < mon->row_cap ? mon->row_of_vid[vid] : 0;
+	return vid != 0 && vid < mon->stored_cap ? mon->stored[vid].row : 0;
+}
+
+/* A stored violation's counters are rewritten at most once per commit
+ * interval: each rewrite moves its row in the eight indexes that hold
+ * last_seen, and a violation hit in every round (a denied connection that
+ * keeps being retried) would otherwise cost that every round, up to 20
+ * times a second. New violations are stored at once; at stop, everything. */
+static bool counters_due(const struct sw_monitor *mon, const struct viol_snap *h, uint64_t now)
+{
+	return mon->flush_counters || h->is_new ||
+	       now - mon->stored[h->v.id].written_ns >= mon->cfg.commit_interval_ns;
 }
 
 static const char *endpoint_id(const struct sw_matcher *m, const struct sw_addr *a)
@@ -201,7 +214,7 @@ static void forget_rows(struct sw_monitor *mon, size_t upto)
 	for (size_t i = 0; i < upto; i++) {
 		const struct viol_snap *h = &mon->held.v.a[i];
 		if (h->row_assigned)
-			mon->row_of_vid[h->v.id] = 0;
+			mon->stored[h->v.id].row = 0;
 	}
 }
 
@@ -209,18 +222,24 @@ static enum sw_status store_violations(struct sw_monitor *mon, size_t *done, str
 {
 	struct sw_store *st = mon->cfg.store;
 	enum sw_status status = SW_OK;
+	uint64_t now = sw_monitor_mono_ns();
 
 	for (*done = 0; status == SW_OK && *done < mon->held.v.n; ++*done) {
 		struct viol_snap *h = &mon->held.v.a[*done];
 		int64_t row = row_of(mon, h->v.id);
 
 		h->row_assigned = false;
+		h->deferred = false;
 		if (row != 0) {
-			status = sw_store_update_violation(st, row, &h->v, err);
+			h->deferred = !counters_due(mon, h, now);
+			if (!h->deferred) {
+				status = sw_store_update_violation(st, row, &h->v, err);
+				mon->stored[h->v.id].written_ns = now;
+			}
 			continue;
 		}
 		status = sw_store_upsert_violation(st, &h->v, &row, err);
-		if (status == SW_OK && !remember_row(mon, h->v.id, row))
+		if (status == SW_OK && !remember_row(mon, h->v.id, row, now))
 			status = sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
 		h->row_assigned = status == SW_OK;
 	}
@@ -283,14 +302,37 @@ static void write_events(struct sw_monitor *mon, uint64_t *events)
 	fflush(mon->cfg.eve);
 }
 
+/* Drops the violation snapshots a committed round stored; the deferred
+ * ones stay held (newer snapshots merge into them). Returns how many. */
+static size_t keep_deferred(struct sw_monitor *mon)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < mon->held.v.n; i++) {
+		const struct viol_snap *h = &mon->held.v.a[i];
+
+		if (!h->deferred) {
+			mon->held_slot[h->v.id] = 0;
+			continue;
+		}
+		mon->held.v.a[kept++] = *h;
+		mon->held_slot[h->v.id] = kept;
+	}
+	return kept;
+}
+
 static void account_commit(struct sw_monitor *mon, uint64_t events, bool recovered)
 {
+	size_t deferred = 0;
+
+	for (size_t i = 0; i < mon->held.v.n; i++)
+		deferred += mon->held.v.a[i].deferred;
 	pthread_mutex_lock(&mon->lock);
 	mon->stats.store_batches++;
 	mon->stats.flows_stored += mon->held.f.n;
 	if (mon->held.f.n > mon->stats.store_round_max)
 		mon->stats.store_round_max = mon->held.f.n;
-	mon->stats.violations_stored += mon->held.v.n;
+	mon->stats.violations_stored += mon->held.v.n - deferred;
 	mon->stats.anomalies_stored += mon->held.an.n;
 	mon->stats.edges_stored += mon->held.e.n;
 	mon->stats.eve_events += events;
@@ -300,9 +342,7 @@ static void account_commit(struct sw_monitor *mon, uint64_t events, bool recover
 	if (recovered)
 		sw_err_clear(&mon->writer_err);
 	pthread_mutex_unlock(&mon->lock);
-	for (size_t i = 0; i < mon->held.v.n; i++)
-		mon->held_slot[mon->held.v.a[i].v.id] = 0;
-	mon->held.v.n = 0;
+	mon->held.v.n = keep_deferred(mon);
 	mon->held.f.n = 0;
 	mon->held.e.n = 0;
 	sw_anom_clear(&mon->held.an);
@@ -372,6 +412,19 @@ static void size_rounds(struct sw_monitor *mon, size_t flows, uint64_t elapsed_n
 	                                                           : (size_t)fit;
 }
 
+/* Whether a held violation snapshot is to be written now. */
+static bool any_due(const struct sw_monitor *mon)
+{
+	uint64_t now = sw_monitor_mono_ns();
+
+	for (size_t i = 0; i < mon->held.v.n; i++) {
+		const struct viol_snap *h = &mon->held.v.a[i];
+		if (row_of(mon, h->v.id) == 0 || counters_due(mon, h, now))
+			return true;
+	}
+	return false;
+}
+
 /* One attempt to store what is held; returns the next wait. */
 static uint64_t store_round(struct sw_monitor *mon, uint64_t *backoff, bool *failing)
 {
@@ -380,8 +433,8 @@ static uint64_t store_round(struct sw_monitor *mon, uint64_t *backoff, bool *fai
 	struct sw_err err;
 	uint64_t events, started;
 
-	if (flows == 0 && viols == 0 && others == 0)
-		return mon->cfg.commit_interval_ns;
+	if (flows == 0 && others == 0 && !any_due(mon))
+		return mon->cfg.commit_interval_ns; /* nothing, or only deferred counters */
 	sw_err_clear(&err);
 	started = sw_monitor_mono_ns();
 	if (store_held(mon, &err) != SW_OK) {
@@ -412,6 +465,7 @@ void *sw_monitor_writer_main(void *arg)
 	mon->next_prune_ns = sw_monitor_mono_ns();
 	for (;;) {
 		wait_for_work(mon, wait_ns, failing, &stopping, &drained);
+		mon->flush_counters = stopping;
 		wait_ns = store_round(mon, &backoff, &failing);
 		if (stopping && (failing ? backoff >= BACKOFF_MAX_NS / 8 : drained))
 			break;

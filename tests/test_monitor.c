@@ -93,7 +93,16 @@ static size_t tcp_frame(uint8_t *b, uint8_t src, uint8_t dst, uint16_t sport, ui
 
 /* n flows, a SYN and a SYN-ACK each, all still open at the end of the
  * file (they end together when the flow table is flushed). */
+static void write_capture_ending(const char *path, int n, bool reset);
+
 static void write_capture(const char *path, int n)
+{
+	write_capture_ending(path, n, false);
+}
+
+/* n flows, each a SYN and a SYN-ACK; with reset, the client then resets
+ * it, so it ends at once instead of at the end of the file. */
+static void write_capture_ending(const char *path, int n, bool reset)
 {
 	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
 	pcap_dumper_t *d = pcap_dump_open(dead, path);
@@ -108,6 +117,10 @@ static void write_capture(const char *path, int n)
 		h.caplen = h.len = (bpf_u_int32)tcp_frame(frame, 1, 2, sport, dport, 0x02);
 		pcap_dump((u_char *)d, &h, frame);
 		h.caplen = h.len = (bpf_u_int32)tcp_frame(frame, 2, 1, dport, sport, 0x12);
+		pcap_dump((u_char *)d, &h, frame);
+		if (!reset)
+			continue;
+		h.caplen = h.len = (bpf_u_int32)tcp_frame(frame, 1, 2, sport, dport, 0x04);
 		pcap_dump((u_char *)d, &h, frame);
 	}
 	pcap_dump_close(d);
@@ -155,7 +168,23 @@ static int teardown(void **state)
 }
 
 /* Runs the monitor over x->pcap into x->db, as segwatch run -r does. */
+/* The monitor's settings a test chooses; 0: the default. */
+struct run_opts {
+	size_t max_round_flows;
+	uint64_t commit_interval_ns;
+	size_t max_backlog;
+};
+
+static void run_monitor_with(struct fx *x, const struct run_opts *o, struct sw_monitor_stats *out);
+
 static void run_monitor(struct fx *x, size_t max_round_flows, struct sw_monitor_stats *out)
+{
+	const struct run_opts o = { .max_round_flows = max_round_flows };
+
+	run_monitor_with(x, &o, out);
+}
+
+static void run_monitor_with(struct fx *x, const struct run_opts *o, struct sw_monitor_stats *out)
 {
 	static volatile sig_atomic_t stop;
 	struct sw_monitor_config mc = {0};
@@ -171,7 +200,9 @@ static void run_monitor(struct fx *x, size_t max_round_flows, struct sw_monitor_
 	mc.store = st;
 	sw_flowtable_config_default(&mc.ft);
 	mc.block_when_full = true;
-	mc.max_round_flows = max_round_flows;
+	mc.max_round_flows = o->max_round_flows;
+	mc.commit_interval_ns = o->commit_interval_ns;
+	mc.max_backlog = o->max_backlog;
 	mon = sw_monitor_new(&mc, &err);
 	assert_non_null(mon);
 	cap = sw_capture_new(sw_monitor_flowtable(mon), &err);
@@ -250,12 +281,47 @@ static void test_default_rounds(void **state)
 	assert_true(s.store_batches >= 1 && s.store_batches <= 3);
 }
 
+/* The denied flows end all through the file, and a backlog bound of one
+ * hand-over makes the capture wait for each round: the one violation
+ * changes before each of the 5 rounds. Its row is written when it is new,
+ * then at most once per commit interval, and with its final counters at
+ * stop: with an interval longer than the run, twice; with one too short to
+ * defer anything, in every round. The counters are exact either way. */
+static void test_violation_counters_once_per_interval(void **state)
+{
+	struct fx *x = *state;
+	const int n = 20000;
+	struct run_opts o = { .max_round_flows = 4096, .max_backlog = 4096 };
+	struct sw_monitor_stats s;
+	sqlite3 *db;
+
+	write_capture_ending(x->pcap, n, true);
+	for (int pass = 0; pass < 2; pass++) {
+		o.commit_interval_ns = pass == 0 ? 3600000000000ull : 1;
+		run_monitor_with(x, &o, &s);
+		assert_int_equal(s.flows_stored, n);
+		assert_int_equal(s.store_dropped, 0);
+		assert_true(s.store_batches >= (uint64_t)(n + 4095) / 4096);
+		assert_true(pass == 0 ? s.violations_stored == 2 : s.violations_stored >= 5);
+		assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		/* the second run folds into the first one's row */
+		assert_int_equal(one_int(db, "SELECT flows FROM violations WHERE port = 22"),
+		                 (int64_t)(pass + 1) * (n / FLOWS_DENIED_EVERY));
+		assert_int_equal(one_int(db, "SELECT count(*) FROM flows WHERE dport = 22 AND "
+		                             "violation_id IS NOT NULL"),
+		                 (int64_t)(pass + 1) * (n / FLOWS_DENIED_EVERY));
+		sqlite3_close(db);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rounds_are_bounded_and_complete, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_default_rounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_violation_counters_once_per_interval, setup,
+		                                teardown),
 	};
 	return cmocka_run_group_tests_name("monitor", tests, NULL, NULL);
 }

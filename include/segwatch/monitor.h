@@ -88,7 +88,9 @@ struct sw_monitor_stats {
 	uint64_t store_dropped;         /* flow records dropped: backlog full */
 	uint64_t flows_stored;
 	uint64_t store_round_max;       /* most flows one transaction stored */
-	uint64_t violations_stored;     /* upserts of violation rows */
+	uint64_t violations_stored;     /* violation rows written: new ones, and
+	                                 * counter updates (at most one per
+	                                 * violation and commit interval) */
 	uint64_t anomalies_stored;
 	uint64_t edges_stored;          /* baseline edge upserts */
 	uint64_t flows_pruned;          /* by retention */
