@@ -1,10 +1,21 @@
 /*
- * monitor_edges.c - the writer's sums for the service map: the flows of a
- * batch are added up per (minute of the last packet, source identity,
- * destination identity, protocol, destination port) in memory, and the
- * sums are added to the store's edge_minutes rows in the batch's
- * transaction. A batch's traffic between the same two workloads is then
- * one row update, not one per flow.
+ * monitor_edges.c - the writer's sums for the service map: ended flows are
+ * added up in memory per (minute of the last packet, source identity,
+ * destination identity, protocol, destination port), and the sums go into
+ * the store's edge_minutes rows (an upsert adds them) in the writer's
+ * transactions.
+ *
+ * A sum is written in the first transaction after it appears; after that,
+ * what its edge adds is written at most once per commit interval (and at
+ * stop), so two workloads that talk all the time cost one row update per
+ * interval, not one per transaction (up to 20 a second). The map thus
+ * trails the stored flows by at most a commit interval, and equals them
+ * once the run has stopped.
+ *
+ * Each sum holds what committed transactions added but did not write
+ * (carried) and what the open transaction adds (round): a transaction
+ * that is rolled back is stored again whole, so its part is dropped, and
+ * one that commits folds it in or, for the sums it wrote, clears both.
  */
 #include "monitor_int.h"
 
@@ -15,14 +26,24 @@
 
 #define MINUTE_NS 60000000000ull
 
+/* What flows add to an edge's row. */
+struct edge_delta {
+	uint64_t flows, bytes;
+	bool denied;
+	int64_t violation_id;    /* the latest, 0: none */
+};
+
 struct edge_sum {
-	struct sw_store_edge_minute e;  /* src, dst point into text */
+	struct sw_store_edge_minute key; /* src, dst point into text; counts unused */
 	uint64_t hash;
-	char *text;
+	char *text;              /* NULL: an empty slot */
+	struct edge_delta carried, round;
+	uint64_t written_ns;     /* monotonic: last written, 0: never */
+	bool writing;            /* written in the open transaction */
 };
 
 struct monitor_edges {
-	struct edge_sum *slots;          /* open addressing; text NULL: empty */
+	struct edge_sum *slots;  /* open addressing, linear probing */
 	size_t cap, used;
 };
 
@@ -44,47 +65,55 @@ struct monitor_edges *sw_monitor_edges_new(void)
 	return calloc(1, sizeof(struct monitor_edges));
 }
 
-void sw_monitor_edges_clear(struct monitor_edges *me)
-{
-	for (size_t i = 0; i < me->cap; i++) {
-		free(me->slots[i].text);
-		me->slots[i].text = NULL;
-	}
-	me->used = 0;
-}
-
 void sw_monitor_edges_free(struct monitor_edges *me)
 {
 	if (me == NULL)
 		return;
-	sw_monitor_edges_clear(me);
+	for (size_t i = 0; i < me->cap; i++)
+		free(me->slots[i].text);
 	free(me->slots);
 	free(me);
 }
 
 static bool same_key(const struct edge_sum *s, uint64_t h, const struct sw_store_edge_minute *e)
 {
-	return s->hash == h && s->e.minute_ns == e->minute_ns && s->e.proto == e->proto &&
-	       s->e.port == e->port && strcmp(s->e.src, e->src) == 0 &&
-	       strcmp(s->e.dst, e->dst) == 0;
+	return s->hash == h && s->key.minute_ns == e->minute_ns && s->key.proto == e->proto &&
+	       s->key.port == e->port && strcmp(s->key.src, e->src) == 0 &&
+	       strcmp(s->key.dst, e->dst) == 0;
 }
 
-static bool rehash(struct monitor_edges *me)
+/* After a commit, a sum with nothing carried that was last written an
+ * interval ago is like a new one (it would be written at once): it can go,
+ * so the table holds about the edges of the last interval. */
+static bool spent(const struct edge_sum *s, uint64_t now_ns, uint64_t interval_ns)
 {
-	size_t cap = me->cap ? me->cap * 2 : 1024;
+	return s->carried.flows == 0 && now_ns - s->written_ns >= interval_ns;
+}
+
+/* Moves the sums into a table of cap slots, leaving out (and freeing) the
+ * spent ones when interval_ns is not 0. False when out of memory (the
+ * table is then unchanged). */
+static bool rebuild(struct monitor_edges *me, size_t cap, uint64_t now_ns, uint64_t interval_ns)
+{
 	struct edge_sum *slots = calloc(cap, sizeof(*slots));
 
 	if (slots == NULL)
 		return false;
+	me->used = 0;
 	for (size_t i = 0; i < me->cap; i++) {
 		struct edge_sum *s = &me->slots[i];
 		size_t j = s->hash & (cap - 1);
 
 		if (s->text == NULL)
 			continue;
+		if (interval_ns != 0 && spent(s, now_ns, interval_ns)) {
+			free(s->text);
+			continue;
+		}
 		while (slots[j].text != NULL)
 			j = (j + 1) & (cap - 1);
 		slots[j] = *s;
+		me->used++;
 	}
 	free(me->slots);
 	me->slots = slots;
@@ -92,21 +121,29 @@ static bool rehash(struct monitor_edges *me)
 	return true;
 }
 
-/* A new slot's copy of e's strings; false when out of memory. */
+/* A new slot's copy of e's key; false when out of memory. */
 static bool fill_slot(struct edge_sum *s, uint64_t h, const struct sw_store_edge_minute *e)
 {
 	size_t ls = strlen(e->src) + 1, ld = strlen(e->dst) + 1;
+	char *text = malloc(ls + ld);
 
-	s->text = malloc(ls + ld);
-	if (s->text == NULL)
+	if (text == NULL)
 		return false;
-	memcpy(s->text, e->src, ls);
-	memcpy(s->text + ls, e->dst, ld);
-	s->e = *e;
-	s->e.src = s->text;
-	s->e.dst = s->text + ls;
-	s->hash = h;
+	memcpy(text, e->src, ls);
+	memcpy(text + ls, e->dst, ld);
+	*s = (struct edge_sum){ .key = *e, .hash = h, .text = text };
+	s->key.src = text;
+	s->key.dst = text + ls;
 	return true;
+}
+
+static void delta_add(struct edge_delta *d, const struct sw_store_edge_minute *e)
+{
+	d->flows += e->flows;
+	d->bytes += e->bytes;
+	d->denied = d->denied || e->denied;
+	if (e->violation_id != 0)
+		d->violation_id = e->violation_id;
 }
 
 bool sw_monitor_edges_add(struct monitor_edges *me, const struct sw_store_edge_minute *e)
@@ -114,34 +151,92 @@ bool sw_monitor_edges_add(struct monitor_edges *me, const struct sw_store_edge_m
 	uint64_t h = hash_key(e->minute_ns, e->src, e->dst, e->proto, e->port);
 	size_t j;
 
-	if ((me->used + 1) * 2 > me->cap && !rehash(me))
+	if ((me->used + 1) * 2 > me->cap && !rebuild(me, me->cap ? me->cap * 2 : 1024, 0, 0))
 		return false;
-	for (j = h & (me->cap - 1); me->slots[j].text != NULL; j = (j + 1) & (me->cap - 1)) {
-		struct edge_sum *s = &me->slots[j];
-		if (!same_key(s, h, e))
-			continue;
-		s->e.flows += e->flows;
-		s->e.bytes += e->bytes;
-		s->e.denied = s->e.denied || e->denied;
-		if (e->violation_id != 0)
-			s->e.violation_id = e->violation_id;
-		return true;
-	}
+	for (j = h & (me->cap - 1); me->slots[j].text != NULL; j = (j + 1) & (me->cap - 1))
+		if (same_key(&me->slots[j], h, e)) {
+			delta_add(&me->slots[j].round, e);
+			return true;
+		}
 	if (!fill_slot(&me->slots[j], h, e))
 		return false;
 	me->used++;
+	delta_add(&me->slots[j].round, e);
 	return true;
 }
 
-enum sw_status sw_monitor_edges_store(const struct monitor_edges *me, struct sw_store *st,
+/* Both parts of a sum, as one row's addition. */
+static struct sw_store_edge_minute pending_row(const struct edge_sum *s)
+{
+	struct sw_store_edge_minute row = s->key;
+
+	row.flows = s->carried.flows + s->round.flows;
+	row.bytes = s->carried.bytes + s->round.bytes;
+	row.denied = s->carried.denied || s->round.denied;
+	row.violation_id = s->round.violation_id ? s->round.violation_id : s->carried.violation_id;
+	return row;
+}
+
+enum sw_status sw_monitor_edges_store(struct monitor_edges *me, struct sw_store *st,
+                                      uint64_t now_ns, uint64_t interval_ns, size_t *written,
                                       struct sw_err *err)
 {
 	enum sw_status status = SW_OK;
 
-	for (size_t i = 0; status == SW_OK && i < me->cap; i++)
-		if (me->slots[i].text != NULL)
-			status = sw_store_add_edge_minute(st, &me->slots[i].e, err);
+	*written = 0;
+	for (size_t i = 0; status == SW_OK && i < me->cap; i++) {
+		struct edge_sum *s = &me->slots[i];
+		struct sw_store_edge_minute row;
+
+		if (s->text == NULL)
+			continue;
+		row = pending_row(s);
+		if (row.flows == 0)
+			continue;
+		if (s->written_ns != 0 && now_ns - s->written_ns < interval_ns)
+			continue; /* written lately: what it adds waits */
+		status = sw_store_add_edge_minute(st, &row, err);
+		s->writing = status == SW_OK;
+		*written += s->writing;
+	}
 	return status;
+}
+
+void sw_monitor_edges_committed(struct monitor_edges *me, uint64_t now_ns, uint64_t interval_ns)
+{
+	size_t spent_n = 0;
+
+	for (size_t i = 0; i < me->cap; i++) {
+		struct edge_sum *s = &me->slots[i];
+
+		if (s->text == NULL)
+			continue;
+		if (s->writing) {
+			memset(&s->carried, 0, sizeof(s->carried));
+			s->written_ns = now_ns;
+		} else {
+			s->carried.flows += s->round.flows;
+			s->carried.bytes += s->round.bytes;
+			s->carried.denied = s->carried.denied || s->round.denied;
+			if (s->round.violation_id != 0)
+				s->carried.violation_id = s->round.violation_id;
+		}
+		memset(&s->round, 0, sizeof(s->round));
+		s->writing = false;
+		spent_n += spent(s, now_ns, interval_ns);
+	}
+	/* at most as often as the table fills up with spent sums; without the
+	 * memory, they stay until the next time */
+	if (spent_n * 2 > me->used)
+		(void)rebuild(me, me->cap, now_ns, interval_ns);
+}
+
+void sw_monitor_edges_rolled_back(struct monitor_edges *me)
+{
+	for (size_t i = 0; i < me->cap; i++) {
+		memset(&me->slots[i].round, 0, sizeof(me->slots[i].round));
+		me->slots[i].writing = false;
+	}
 }
 
 uint64_t sw_monitor_edges_minute(uint64_t last_ns)

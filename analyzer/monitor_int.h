@@ -109,20 +109,25 @@ struct sw_monitor {
 	                              * none is deferred */
 	struct monitor_edges *edges; /* the service map's sums (monitor_edges.c) */
 	uint64_t edges_lost;         /* sums of the batch that found no memory */
+	size_t map_rows;             /* service-map rows the batch wrote */
 	uint64_t latest_ns;          /* newest flow end seen: retention clock */
 	uint64_t next_prune_ns;
 };
 
-/* The service map's sums of a batch's flows (monitor_edges.c): add a
- * flow's counts; write every sum in the open batch; clear them before the
- * next one. */
+/* The service map's sums (monitor_edges.c): add a flow's counts in the
+ * open transaction; store writes, in it, the sums not written within
+ * interval_ns (0: all of them); then tell whether it committed (the sums
+ * written are cleared, the rest carried) or was rolled back (what it added
+ * is dropped: the transaction is stored again whole). */
 struct monitor_edges;
 struct monitor_edges *sw_monitor_edges_new(void);
 void sw_monitor_edges_free(struct monitor_edges *me);
 bool sw_monitor_edges_add(struct monitor_edges *me, const struct sw_store_edge_minute *e);
-enum sw_status sw_monitor_edges_store(const struct monitor_edges *me, struct sw_store *st,
+enum sw_status sw_monitor_edges_store(struct monitor_edges *me, struct sw_store *st,
+                                      uint64_t now_ns, uint64_t interval_ns, size_t *written,
                                       struct sw_err *err);
-void sw_monitor_edges_clear(struct monitor_edges *me);
+void sw_monitor_edges_committed(struct monitor_edges *me, uint64_t now_ns, uint64_t interval_ns);
+void sw_monitor_edges_rolled_back(struct monitor_edges *me);
 uint64_t sw_monitor_edges_minute(uint64_t last_ns);
 
 /* The writer thread's body (monitor_writer.c). */

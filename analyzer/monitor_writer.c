@@ -162,10 +162,10 @@ static const char *endpoint_id(const struct sw_matcher *m, const struct sw_addr 
 	return i < 0 ? NULL : sw_inventory_endpoint(sw_matcher_inventory(m), (size_t)i)->id;
 }
 
-/* The service map: a flow's counts into the batch's sums per edge and
- * minute, which go into edge_minutes in the batch's transaction (so the
- * map always agrees with the stored flows). A sum that finds no memory is
- * counted lost once the batch is committed. */
+/* The service map: a flow's counts into the sums per edge and minute,
+ * which go into edge_minutes in this or a later transaction (within a
+ * commit interval; monitor_edges.c). A sum that finds no memory is counted
+ * lost once the batch is committed. */
 static void sum_edge(struct sw_monitor *mon, const struct sw_store_flow *sf, int64_t vrow)
 {
 	const struct sw_flow *f = sf->flow;
@@ -250,6 +250,7 @@ static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 {
 	struct sw_store *st = mon->cfg.store;
 	enum sw_status status = sw_store_begin_batch(st, err);
+	uint64_t now = sw_monitor_mono_ns();
 	size_t done = 0;
 
 	if (status == SW_OK &&
@@ -259,7 +260,6 @@ static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 
 	if (status == SW_OK)
 		status = store_violations(mon, &done, err);
-	sw_monitor_edges_clear(mon->edges);
 	mon->edges_lost = 0;
 	for (size_t i = 0; status == SW_OK && i < mon->held.f.n; i++)
 		status = store_flow(mon, &mon->held.f.a[i], err);
@@ -269,13 +269,19 @@ static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 		status = sw_store_insert_anomaly(st, &mon->held.an.a[i].a, &mon->held_anomaly_rows[i],
 		                                 err);
 	if (status == SW_OK)
-		status = sw_monitor_edges_store(mon->edges, st, err);
+		status = sw_monitor_edges_store(mon->edges, st, now,
+		                                mon->flush_counters ? 0 : mon->cfg.commit_interval_ns,
+		                                &mon->map_rows, err);
 	if (status == SW_OK)
 		status = sw_store_commit_batch(st, err);
 	else
 		sw_store_rollback_batch(st);
-	if (status != SW_OK)
+	if (status == SW_OK) {
+		sw_monitor_edges_committed(mon->edges, now, mon->cfg.commit_interval_ns);
+	} else {
+		sw_monitor_edges_rolled_back(mon->edges);
 		forget_rows(mon, done);
+	}
 	return status;
 }
 
@@ -335,6 +341,7 @@ static void account_commit(struct sw_monitor *mon, uint64_t events, bool recover
 	mon->stats.violations_stored += mon->held.v.n - deferred;
 	mon->stats.anomalies_stored += mon->held.an.n;
 	mon->stats.edges_stored += mon->held.e.n;
+	mon->stats.map_rows_stored += mon->map_rows;
 	mon->stats.eve_events += events;
 	mon->stats.store_dropped += mon->edges_lost;
 	mon->stats.store_failing = false;

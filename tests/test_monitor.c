@@ -281,18 +281,20 @@ static void test_default_rounds(void **state)
 	assert_true(s.store_batches >= 1 && s.store_batches <= 3);
 }
 
-/* The denied flows end all through the file, and a backlog bound of one
- * hand-over makes the capture wait for each round: the one violation
- * changes before each of the 5 rounds. Its row is written when it is new,
- * then at most once per commit interval, and with its final counters at
- * stop: with an interval longer than the run, twice; with one too short to
- * defer anything, in every round. The counters are exact either way. */
-static void test_violation_counters_once_per_interval(void **state)
+/* The flows end all through the file, and a backlog bound of one hand-over
+ * makes the capture wait for each round: the one violation and the map's
+ * few edges change before each of the 5 rounds. A row is written when it
+ * is new, then at most once per commit interval, and with its final
+ * counters at stop: with an interval longer than the run, twice; with one
+ * too short to defer anything, in every round. The counts are exact either
+ * way. */
+static void test_counters_written_once_per_interval(void **state)
 {
 	struct fx *x = *state;
 	const int n = 20000;
 	struct run_opts o = { .max_round_flows = 4096, .max_backlog = 4096 };
 	struct sw_monitor_stats s;
+	int64_t map_rows;
 	sqlite3 *db;
 
 	write_capture_ending(x->pcap, n, true);
@@ -304,6 +306,14 @@ static void test_violation_counters_once_per_interval(void **state)
 		assert_true(s.store_batches >= (uint64_t)(n + 4095) / 4096);
 		assert_true(pass == 0 ? s.violations_stored == 2 : s.violations_stored >= 5);
 		assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		map_rows = one_int(db, "SELECT count(*) FROM edge_minutes");
+		assert_true(map_rows >= 2 && map_rows <= 4); /* ports 80 and 22, one or two minutes */
+		if (pass == 0)
+			assert_true(s.map_rows_stored <= 2 * (uint64_t)map_rows);
+		else
+			assert_true(s.map_rows_stored >= 5 * 2);
+		assert_int_equal(one_int(db, "SELECT sum(flows) FROM edge_minutes"),
+		                 (int64_t)(pass + 1) * n);
 		/* the second run folds into the first one's row */
 		assert_int_equal(one_int(db, "SELECT flows FROM violations WHERE port = 22"),
 		                 (int64_t)(pass + 1) * (n / FLOWS_DENIED_EVERY));
@@ -320,7 +330,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rounds_are_bounded_and_complete, setup,
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_default_rounds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_violation_counters_once_per_interval, setup,
+		cmocka_unit_test_setup_teardown(test_counters_written_once_per_interval, setup,
 		                                teardown),
 	};
 	return cmocka_run_group_tests_name("monitor", tests, NULL, NULL);

@@ -93,6 +93,9 @@ struct sw_monitor_stats {
 	                                 * violation and commit interval) */
 	uint64_t anomalies_stored;
 	uint64_t edges_stored;          /* baseline edge upserts */
+	uint64_t map_rows_stored;       /* service-map (edge_minutes) row
+	                                 * writes: a new one, then at most one
+	                                 * per edge, minute and commit interval */
 	uint64_t flows_pruned;          /* by retention */
 	uint64_t eve_events;
 	bool store_failing;             /* the last commit failed */

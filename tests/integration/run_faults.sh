@@ -13,7 +13,11 @@
 #                  the busy timeout, naming the file and the lock
 #   locked-run     the lock is taken during a run for longer than the busy
 #                  timeout: one warning, capture goes on, and once the lock
-#                  is gone everything is stored (nothing lost)
+#                  is gone everything is stored (nothing lost; the
+#                  service map's sums count each stored flow once)
+#   map-refused    transactions fail half-way (a trigger refuses the map's
+#                  rows) and are retried whole: the map counts each stored
+#                  flow once
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.." || exit 2
 SEGWATCH=${SEGWATCH:-./build/asan/segwatch}
@@ -61,6 +65,16 @@ start_run() { # DB [extra args]: segwatch run on lo in the background, pid in $R
 		sleep 0.1
 	done
 	return 1
+}
+
+# map_counts_flows DB: the service map's sums count every stored flow
+# once (and there are some); says so in $TMPD/m.
+map_counts_flows() {
+	python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+m, f = db.execute("SELECT (SELECT coalesce(sum(flows), 0) FROM edge_minutes),"
+                  " (SELECT count(*) FROM flows)").fetchone()
+print("map counts %d flows, %d stored" % (m, f)); sys.exit(m != f or f == 0)' "$1" >"$TMPD/m" 2>&1
 }
 
 LAG=0.6
@@ -141,13 +155,54 @@ if start_run "$db"; then
 		not_ok locked-run "exit status $rc: $(head -3 "$TMPD/run.err")"
 	elif ! grep -q "retried" "$TMPD/run.err" || ! grep -q "accepts writes again" "$TMPD/run.err"; then
 		not_ok locked-run "no warning and recovery message: $(head -3 "$TMPD/run.err")"
-	elif python3 "$TMPD/verify.py" "$db" "$TMPD/attl" "$t" 0 >"$TMPD/v" 2>&1; then
-		ok "locked-run # $(cat "$TMPD/v")"
-	else
+	elif ! python3 "$TMPD/verify.py" "$db" "$TMPD/attl" "$t" 0 >"$TMPD/v" 2>&1; then
 		not_ok locked-run "$(cat "$TMPD/v")"
+	elif ! map_counts_flows "$db"; then
+		not_ok locked-run "$(cat "$TMPD/m")"
+	else
+		ok "locked-run # $(cat "$TMPD/v"); $(cat "$TMPD/m")"
 	fi
 else
 	not_ok locked-run "segwatch run did not start: $(head -3 "$TMPD/run.err")"
+	kill -9 "$RUN_PID" 2>/dev/null
+fi
+
+# Transactions that fail half-way (a trigger refuses the service map's
+# rows while a row of "refuse" exists) are rolled back and stored again
+# whole once it is gone: every flow, each counted once in the map.
+db="$TMPD/refused.db"
+if start_run "$db"; then
+	python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=10)
+db.executescript("""CREATE TABLE refuse (x); INSERT INTO refuse VALUES (1);
+CREATE TRIGGER refuse_map BEFORE INSERT ON edge_minutes WHEN EXISTS (SELECT 1 FROM refuse)
+BEGIN SELECT RAISE(ABORT, "refused by the test"); END;""")' "$db"
+	# the flows end 5 s after their reset (tcp_closed linger): from 5 s on
+	python3 "$TMPD/attempts.py" "$TMPD/attr" 4 &
+	APID=$!
+	sleep 7
+	python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=10)
+db.execute("DELETE FROM refuse"); db.commit()' "$db"
+	wait "$APID"
+	sleep 4 # the last flows end, the writer's backoff
+	kill -TERM "$RUN_PID"
+	wait "$RUN_PID"
+	rc=$?
+	if sanitizer_report "$TMPD/run.err"; then
+		not_ok map-refused "sanitizer report"
+	elif [ "$rc" -ne 0 ]; then
+		not_ok map-refused "exit status $rc: $(head -3 "$TMPD/run.err")"
+	elif ! grep -q "refused by the test" "$TMPD/run.err" ||
+	     ! grep -q "accepts writes again" "$TMPD/run.err"; then
+		not_ok map-refused "no failure and recovery message: $(head -3 "$TMPD/run.err")"
+	elif ! map_counts_flows "$db"; then
+		not_ok map-refused "$(cat "$TMPD/m")"
+	else
+		ok "map-refused # $(cat "$TMPD/m")"
+	fi
+else
+	not_ok map-refused "segwatch run did not start: $(head -3 "$TMPD/run.err")"
 	kill -9 "$RUN_PID" 2>/dev/null
 fi
 finish
