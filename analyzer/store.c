@@ -375,6 +375,7 @@ void sw_store_close(struct sw_store *st)
 		sqlite3_exec(st->db, "PRAGMA analysis_limit=400; PRAGMA optimize", NULL, NULL, NULL);
 	sqlite3_close_v2(st->db);
 	sw_store_explanations_forget(st);
+	sw_store_identities_forget(st);
 	free(st->path);
 	free(st);
 }
@@ -410,6 +411,7 @@ void sw_store_rollback_batch(struct sw_store *st)
 {
 	if (!st->in_batch)
 		return;
+	sw_store_identities_forget(st); /* its pairs went with it */
 	if (sqlite3_get_autocommit(st->db) == 0)
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_batch = false;

@@ -40,7 +40,15 @@ struct sw_store {
 	struct sql_cache_slot sql_cache[SQL_CACHE_SLOTS];
 	size_t sql_cached;
 	struct sw_expl_cache *expl; /* store_explain.c; NULL until used */
+	struct sw_identity_pairs *pairs; /* store_identities.c; NULL until used */
 };
+
+/* store_identities.c: notes that address ip had endpoint identity in a
+ * stored flow (table ip_identities; written once per handle); forget drops
+ * the handle's memory of written pairs (a batch rolled back, or close). */
+enum sw_status sw_store_note_identity(struct sw_store *st, const char *ip, const char *identity,
+                                      struct sw_err *err);
+void sw_store_identities_forget(struct sw_store *st);
 
 /* The SQL of each cached statement (store_write.c). */
 extern const char *const sw_store_stmt_sql[STMT_COUNT];

@@ -32,6 +32,15 @@ static const char sql_by_port[] = F_LIST("proto IN (:pp1, :pp2, :pp3) AND dport 
 static const char sql_by_ns[] =
 	F_LIST("id IN (SELECT id FROM flows WHERE src >= :ns || '/' AND src < :ns || '0'"
 	       " UNION SELECT id FROM flows WHERE dst >= :ns || '/' AND dst < :ns || '0') AND");
+/* an address: flows whose side is that address with no endpoint (its
+ * identity is then the address) or with an endpoint identity the address
+ * has had (ip_identities), through flows_src and flows_dst */
+#define F_BY_IP(side) \
+	" SELECT id FROM flows WHERE " side " = :ip" \
+	" UNION SELECT f.id FROM ip_identities i JOIN flows f ON f." side " = i.identity" \
+	"  AND f." side "_ip = :ip WHERE i.ip = :ip"
+static const char sql_by_ip[] =
+	F_LIST("id IN (" F_BY_IP("src") " UNION" F_BY_IP("dst") ") AND");
 /* the partial index flows_denied holds denied flows only */
 static const char sql_by_denied[] =
 	F_LIST("verdict = 'denied' AND reason IN (:dr1, :dr2, :dr3) AND");
@@ -54,6 +63,8 @@ static const char *pick_list(const struct qargs *a)
 		return sql_by_port;
 	if (a->ns != NULL && a->rare)
 		return sql_by_ns;
+	if (a->ip != NULL && a->rare_ip)
+		return sql_by_ip;
 	if (denied_reason(a->reason) || (a->reason == NULL && a->verdict != NULL &&
 	                                 strcmp(a->verdict, "denied") == 0))
 		return sql_by_denied;
@@ -69,17 +80,33 @@ static const char sql_ns_rows[] =
 	" + (SELECT count(*) FROM (SELECT 1 FROM flows WHERE dst >= :ns || '/'"
 	"  AND dst < :ns || '0' LIMIT " STR(SQ_RARE_ROWS) "))";
 
-/* A namespace filter: are its flows few enough to fetch them all from
- * flows_src and flows_dst and sort them? */
-static enum sw_status probe_ns(struct sw_store *st, struct qargs *a, struct sw_err *err)
+/* The index entries the ip filter's search reads (each side: the address
+ * as identity, and the flows of every identity it has had). */
+#define F_IP_ROWS(side) \
+	"(SELECT count(*) FROM (SELECT 1 FROM flows WHERE " side " = :ip LIMIT " \
+	STR(SQ_RARE_ROWS) ")) + (SELECT count(*) FROM (SELECT 1 FROM ip_identities i" \
+	" JOIN flows f ON f." side " = i.identity WHERE i.ip = :ip LIMIT " STR(SQ_RARE_ROWS) "))"
+static const char sql_ip_rows[] = "SELECT " F_IP_ROWS("src") " + " F_IP_ROWS("dst");
+
+/* A namespace or address filter (when no stronger one is given): are its
+ * flows few enough to fetch them all through flows_src and flows_dst and
+ * sort them? An address of a busy workload is not: the time index, walked
+ * in order, finds its flows sooner. */
+static enum sw_status probe_flows(struct sw_store *st, struct qargs *a, struct sw_err *err)
 {
 	int64_t n = 0;
-	enum sw_status status;
+	enum sw_status status = SW_OK;
 
-	if (a->ns == NULL || a->violation > 0 || a->src || a->dst || a->port >= 0)
+	if (a->violation > 0 || a->src || a->dst || a->port >= 0)
 		return SW_OK;
-	status = sq_count(st, sql_ns_rows, a, &n, err);
-	a->rare = n < SQ_RARE_ROWS;
+	if (a->ns != NULL) {
+		status = sq_count(st, sql_ns_rows, a, &n, err);
+		a->rare = status == SW_OK && n < SQ_RARE_ROWS;
+	}
+	if (status == SW_OK && !a->rare && a->ip != NULL) {
+		status = sq_count(st, sql_ip_rows, a, &n, err);
+		a->rare_ip = status == SW_OK && n < SQ_RARE_ROWS;
+	}
 	return status;
 }
 
@@ -91,7 +118,7 @@ const struct qroute sq_flows = {
 	.limit_default = SW_QUERY_LIMIT_DEFAULT,
 	.limit_max = SW_QUERY_LIMIT_MAX,
 	.pick = pick_list,
-	.probe = probe_ns,
+	.probe = probe_flows,
 	.tag = "F",
 	.desc = true,
 	.cursor = CUR_KEY_ID,

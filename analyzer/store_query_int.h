@@ -47,6 +47,7 @@ struct qargs {
 	int64_t id;                     /* item routes */
 	bool rare;                      /* set by the route's probe: the coarse
 	                                 * filter matches few rows */
+	bool rare_ip;                   /* flows: so does the ip filter */
 	char ip_buf[SW_ADDR_STRLEN];
 	char pol_buf[SW_QUERY_VALUE_MAX + 1];
 	char label_buf[SW_QUERY_VALUE_MAX + 1];

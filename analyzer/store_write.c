@@ -168,6 +168,10 @@ enum sw_status sw_store_put_flow(struct sw_store *st, const struct sw_store_flow
 		return status;
 	}
 	sw_sql_reset(s);
+	if (sf->src_id != NULL && sw_store_note_identity(st, sb, sf->src_id, err) != SW_OK)
+		return err ? err->status : SW_ERR_IO;
+	if (sf->dst_id != NULL && sw_store_note_identity(st, db, sf->dst_id, err) != SW_OK)
+		return err ? err->status : SW_ERR_IO;
 	return SW_OK;
 }
 

@@ -589,6 +589,38 @@ static void test_rollback_discards_the_batch(void **state)
 	sqlite3_close(db);
 }
 
+/* An endpoint side's (address, identity) pair is written once per handle;
+ * a rolled-back batch takes its pairs with it, so they are written again
+ * by the next flow that has them. */
+static void test_identity_pairs_survive_rollback(void **state)
+{
+	struct sfx *x = *state;
+	struct sw_store *st = open_ok(x->db);
+	struct sw_flow f = mkflow(1, "10.0.0.1", "10.0.0.2", SW_PROTO_TCP, 80, T0, T0);
+	struct sw_store_flow sf = { .flow = &f, .end = SW_END_IDLE, .src_id = "prod/web",
+	                            .reason = SW_REASON_ALLOWED_BY_POLICY };
+	struct sw_err err;
+	sqlite3 *db;
+
+	assert_int_equal(sw_store_begin_batch(st, &err), SW_OK);
+	assert_int_equal(sw_store_put_flow(st, &sf, &err), SW_OK);
+	sw_store_rollback_batch(st);
+	assert_int_equal(sw_store_begin_batch(st, &err), SW_OK);
+	for (f.id = 2; f.id < 5; f.id++)
+		assert_int_equal(sw_store_put_flow(st, &sf, &err), SW_OK);
+	sf.dst_id = "prod/db";
+	assert_int_equal(sw_store_put_flow(st, &sf, &err), SW_OK);
+	assert_int_equal(sw_store_commit_batch(st, &err), SW_OK);
+	sw_store_close(st);
+	db = raw_open(x->db);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM ip_identities"), 2);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM ip_identities WHERE ip = '10.0.0.1' "
+	                             "AND identity = 'prod/web'"), 1);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM ip_identities WHERE ip = '10.0.0.2' "
+	                             "AND identity = 'prod/db'"), 1);
+	sqlite3_close(db);
+}
+
 static void test_prune_flows(void **state)
 {
 	struct sfx *x = *state;
@@ -1339,6 +1371,8 @@ int main(void)
 		                                sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_put_flow_round_trip, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_discards_the_batch, sfx_setup,
+		                                sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_identity_pairs_survive_rollback, sfx_setup,
 		                                sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_prune_flows, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_triage_transitions, sfx_setup, sfx_teardown),

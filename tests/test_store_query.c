@@ -521,6 +521,10 @@ static const struct filter_case filter_cases[] = {
 	{ SW_Q_FLOWS, "dst=10.1.0.4", "FROM flows WHERE dst = '10.1.0.4'" },
 	{ SW_Q_FLOWS, "namespace=dev", "FROM flows WHERE 'dev' IN (src_ns, dst_ns)" },
 	{ SW_Q_FLOWS, "ip=10.0.0.2", "FROM flows WHERE '10.0.0.2' IN (src_ip, dst_ip)" },
+	/* an address that is no endpoint's, and one an endpoint's */
+	{ SW_Q_FLOWS, "ip=10.1.0.4", "FROM flows WHERE '10.1.0.4' IN (src_ip, dst_ip)" },
+	{ SW_Q_FLOWS, "ip=10.1.0.1&verdict=denied",
+	  "FROM flows WHERE '10.1.0.1' IN (src_ip, dst_ip) AND verdict = 'denied'" },
 	{ SW_Q_FLOWS, "verdict=denied", "FROM flows WHERE verdict = 'denied'" },
 	{ SW_Q_FLOWS, "verdict=allowed", "FROM flows WHERE verdict = 'allowed'" },
 	{ SW_Q_FLOWS, "reason=denied_both", "FROM flows WHERE reason = 'denied_both'" },
@@ -1083,6 +1087,99 @@ static void test_read_only_handle(void **state)
 	sw_store_close(ro);
 }
 
+/* ---- the ip filter ---- */
+
+/* Flows of one workload: more than the store reads through an identity
+ * (SQ_RARE_ROWS, 5000) before it walks the time index instead. */
+#define BUSY_FLOWS 5200
+
+static void put_ip_flow(struct qfx *x, uint64_t id, const char *sip, const char *src_id,
+                        const char *dip, const char *dst_id)
+{
+	struct sw_flow f;
+	struct sw_store_flow sf;
+	struct sw_err err;
+
+	memset(&f, 0, sizeof(f));
+	f.id = id;
+	f.src = ip(sip);
+	f.dst = ip(dip);
+	f.dport = 443;
+	f.proto = SW_PROTO_TCP;
+	f.first_ns = T0 + id * SEC;
+	f.last_ns = f.first_ns + SEC;
+	memset(&sf, 0, sizeof(sf));
+	sf.flow = &f;
+	sf.end = SW_END_IDLE;
+	sf.src_id = src_id;
+	sf.dst_id = dst_id;
+	sf.reason = SW_REASON_ALLOWED_BY_POLICY;
+	if (sw_store_put_flow(x->st, &sf, &err) != SW_OK)
+		fail_msg("put_flow: %s", err.msg);
+}
+
+static void expect_ip_flows(struct qfx *x, const char *addr)
+{
+	char sql[160], qs[96];
+	int64_t want;
+	json_t *j;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM flows WHERE '%s' IN (src_ip, dst_ip)",
+	         addr);
+	want = raw_int(x->raw, sql);
+	assert_true(want > 0);
+	snprintf(qs, sizeof(qs), "ip=%s&limit=1000", addr);
+	j = query_ok(x, SW_Q_FLOWS, 0, qs);
+	if ((int64_t)n_items(j) != want)
+		fail_msg("?ip=%s: %zu items, SQL counts %lld", addr, n_items(j), (long long)want);
+	json_decref(j);
+}
+
+static void expect_ip_plan(struct qfx *x, const char *addr, const char *index)
+{
+	char buf[64], *plan = NULL;
+	struct sw_query_param p[MAXP];
+	struct sw_err err;
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "ip=%s", addr);
+	n = split_params(buf, p);
+	assert_int_equal(sw_store_query_plan(x->st, SW_Q_FLOWS, p, n, NOW, &plan, &err), SW_OK);
+	if (strstr(plan, index) == NULL)
+		fail_msg("?ip=%s does not use %s:\n%s", addr, index, plan);
+	free(plan);
+}
+
+/* An address found under every identity it had: as no endpoint's, and as
+ * two workloads' in turn (a pod address used again), on either side; and
+ * one of a workload with more flows than a search through its identity
+ * should read (then the time index is walked). */
+static void test_ip_filter_follows_identities(void **state)
+{
+	struct qfx *x = *state;
+	char sip[32];
+
+	put_ip_flow(x, 5001, "10.7.0.9", NULL, "10.1.0.1", "prod/db");
+	put_ip_flow(x, 5002, "10.7.0.9", "dev/old", "10.1.0.1", "prod/db");
+	put_ip_flow(x, 5003, "10.7.0.9", "dev/new", "10.1.0.2", NULL);
+	put_ip_flow(x, 5004, "10.0.0.1", "prod/web", "10.7.0.9", "dev/new");
+	put_ip_flow(x, 5005, "10.0.0.1", "prod/web", "10.7.0.10", "dev/new");
+	expect_ip_flows(x, "10.7.0.9");
+	assert_int_equal(raw_int(x->raw, "SELECT count(*) FROM ip_identities WHERE ip = '10.7.0.9'"),
+	                 2);
+
+	assert_int_equal(sw_store_begin_batch(x->st, NULL), SW_OK);
+	for (int i = 0; i < BUSY_FLOWS; i++) {
+		snprintf(sip, sizeof(sip), "10.8.%d.%d", i / 250, i % 250 + 1);
+		put_ip_flow(x, (uint64_t)(6000 + i), sip, "prod/busy", "10.1.0.3", "dev/db");
+	}
+	assert_int_equal(sw_store_commit_batch(x->st, NULL), SW_OK);
+	expect_ip_flows(x, "10.8.3.7");
+	expect_ip_flows(x, "10.7.0.9");
+	expect_ip_plan(x, "10.7.0.9", "flows_src");
+	expect_ip_plan(x, "10.8.3.7", "flows_last");
+}
+
 /* ---- plans ---- */
 
 /* No table is walked whole: every SCAN line names an index. */
@@ -1130,6 +1227,8 @@ static const struct { enum sw_query_route r; const char *qs; const char *table;
 	{ SW_Q_FLOWS, "reason=denied_egress", "flows", "flows_denied" },
 	{ SW_Q_FLOWS, "port=53", "flows", "flows_port" },
 	{ SW_Q_FLOWS, "violation=3", "flows", "flows_violation" },
+	{ SW_Q_FLOWS, "ip=10.0.0.2", "flows", "flows_src" },
+	{ SW_Q_FLOWS, "ip=10.0.0.2", "flows", "flows_dst" },
 	/* a violation's sample flows */
 	{ SW_Q_VIOLATION, "", "flows", "flows_violation" },
 	{ SW_Q_ANOMALIES, "", "anomalies", "anomalies_time" },
@@ -1177,6 +1276,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_edges_stats_health, qfx_setup, qfx_teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_handle, qfx_setup, qfx_teardown),
 		cmocka_unit_test_setup_teardown(test_plans_use_indexes, qfx_setup, qfx_teardown),
+		cmocka_unit_test_setup_teardown(test_ip_filter_follows_identities, qfx_setup,
+		                                qfx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -121,6 +121,8 @@ struct sw_store_flow {
 	int64_t violation_id;  /* the store's violation row, 0 when none */
 };
 
+/* Stores the flow, and for each endpoint side the (address, identity)
+ * pair that the flows API's ip filter searches by (once per handle). */
 enum sw_status sw_store_put_flow(struct sw_store *st, const struct sw_store_flow *sf,
                                  struct sw_err *err) SW_WUR;
 
