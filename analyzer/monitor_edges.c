@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "segwatch/grow.h"
+#include "segwatch/hash.h"
 
 #define MINUTE_NS 60000000000ull
 
@@ -50,14 +51,8 @@ struct monitor_edges {
 static uint64_t hash_key(uint64_t minute, const char *src, const char *dst, uint8_t proto,
                          uint16_t port)
 {
-	uint64_t h = 1469598103934665603ull ^ minute ^ ((uint64_t)proto << 16 | port) << 40;
-
-	for (const char *p = src; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	h = (h ^ 0xff) * 1099511628211ull;
-	for (const char *p = dst; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	return h ^ (h >> 29);
+	return sw_hash_two_strings(SW_HASH_SEED ^ minute ^ ((uint64_t)proto << 16 | port) << 40,
+	                           src, dst);
 }
 
 struct monitor_edges *sw_monitor_edges_new(void)

@@ -77,20 +77,20 @@ static void take_shared(struct sw_monitor *mon)
 	pthread_cond_broadcast(&mon->drained);
 }
 
-/* Moves the oldest pending flows into the round, up to its size. Writer
- * thread only, outside the lock: the capture thread never waits on this
- * copy. */
-static void fill_round(struct sw_monitor *mon)
+/* Moves the oldest pending flows into the round, up to its size; true when
+ * it moved (or lost) any. Writer thread only, outside the lock: the
+ * capture thread never waits on this copy. */
+static bool fill_round(struct sw_monitor *mon)
 {
 	size_t left = mon->pending.n - mon->pending_at;
 	size_t room = mon->held.f.n < mon->round_flows ? mon->round_flows - mon->held.f.n : 0;
 	size_t take = left < room ? left : room;
 
 	if (take == 0)
-		return; /* none, or a failed round still holds its flows */
+		return false; /* none, or a failed round still holds its flows */
 	if (mon->held.f.n == 0 && mon->pending_at == 0 && take == left) {
 		(void)VEC_MOVE(&mon->held.f, &mon->pending); /* a swap */
-		return;
+		return true;
 	}
 	if (!sw_vec_push((void **)&mon->held.f.a, &mon->held.f.n, &mon->held.f.cap,
 	                 mon->pending.a + mon->pending_at, take, sizeof(*mon->held.f.a))) {
@@ -98,9 +98,10 @@ static void fill_round(struct sw_monitor *mon)
 		mon->stats.store_dropped += left;
 		pthread_mutex_unlock(&mon->lock);
 		mon->pending.n = mon->pending_at = 0;
-		return;
+		return true;
 	}
 	mon->pending_at += take;
+	return true;
 }
 
 /* Waits for work, a stop or the commit interval (backing off: the whole
@@ -124,7 +125,15 @@ static void wait_for_work(struct sw_monitor *mon, uint64_t wait_ns, bool backing
 	*stopping = mon->stopping;
 	*drained = mon->shared.f.n == 0;
 	pthread_mutex_unlock(&mon->lock);
-	fill_round(mon);
+	if (fill_round(mon)) {
+		/* a capture waiting for room (a file, backlog full) counts the
+		 * backlog with pending_left: it must not wait on the old figure
+		 * while the writer waits for it */
+		pthread_mutex_lock(&mon->lock);
+		mon->pending_left = mon->pending.n - mon->pending_at;
+		pthread_cond_broadcast(&mon->drained);
+		pthread_mutex_unlock(&mon->lock);
+	}
 	*drained = *drained && mon->pending_at == mon->pending.n;
 }
 

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "segwatch/hash.h"
+
 /* Pairs remembered at most; then the set starts over. */
 #define PAIRS_MAX 65536
 
@@ -27,18 +29,6 @@ struct sw_identity_pairs {
 
 static const char sql_note[] =
 	"INSERT OR IGNORE INTO ip_identities (ip, identity) VALUES (?1, ?2)";
-
-static uint64_t hash_pair(const char *ip, const char *identity)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (const char *p = ip; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	h = (h ^ 0xff) * 1099511628211ull;
-	for (const char *p = identity; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	return h ^ (h >> 29);
-}
 
 void sw_store_identities_forget(struct sw_store *st)
 {
@@ -118,7 +108,7 @@ static void remember(struct sw_store *st, uint64_t h, const char *ip, const char
 enum sw_status sw_store_note_identity(struct sw_store *st, const char *ip, const char *identity,
                                       struct sw_err *err)
 {
-	uint64_t h = hash_pair(ip, identity);
+	uint64_t h = sw_hash_two_strings(SW_HASH_SEED, ip, identity);
 	enum sw_status status = SW_OK;
 	sqlite3_stmt *s;
 

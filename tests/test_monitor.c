@@ -282,18 +282,18 @@ static void test_default_rounds(void **state)
 }
 
 /* The flows end all through the file, and a backlog bound of one hand-over
- * makes the capture wait for each round: the one violation and the map's
- * few edges change before each of the 5 rounds. A row is written when it
- * is new, then at most once per commit interval, and with its final
- * counters at stop: with an interval longer than the run, twice; with one
- * too short to defer anything, in every round. The counts are exact either
- * way. */
+ * keeps the capture at most a hand-over ahead of the writer: the one
+ * violation and the map's few edges change between the 5 rounds. A row is
+ * written when it is new, then at most once per commit interval, and with
+ * its final counters at stop: with an interval longer than the run, twice;
+ * with one too short to defer anything, more often. The counts are exact
+ * either way. */
 static void test_counters_written_once_per_interval(void **state)
 {
 	struct fx *x = *state;
 	const int n = 20000;
 	struct run_opts o = { .max_round_flows = 4096, .max_backlog = 4096 };
-	struct sw_monitor_stats s;
+	struct sw_monitor_stats s, deferred = {0};
 	int64_t map_rows;
 	sqlite3 *db;
 
@@ -304,16 +304,21 @@ static void test_counters_written_once_per_interval(void **state)
 		assert_int_equal(s.flows_stored, n);
 		assert_int_equal(s.store_dropped, 0);
 		assert_true(s.store_batches >= (uint64_t)(n + 4095) / 4096);
-		assert_true(pass == 0 ? s.violations_stored == 2 : s.violations_stored >= 5);
+		if (pass == 0)
+			assert_int_equal(s.violations_stored, 2);
+		else /* the capture may run a hand-over ahead: some rounds merge */
+			assert_true(s.violations_stored > deferred.violations_stored);
 		assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 		map_rows = one_int(db, "SELECT count(*) FROM edge_minutes");
 		assert_true(map_rows >= 2 && map_rows <= 4); /* ports 80 and 22, one or two minutes */
 		if (pass == 0)
 			assert_true(s.map_rows_stored <= 2 * (uint64_t)map_rows);
 		else
-			assert_true(s.map_rows_stored >= 5 * 2);
+			assert_true(s.map_rows_stored > deferred.map_rows_stored);
 		assert_int_equal(one_int(db, "SELECT sum(flows) FROM edge_minutes"),
 		                 (int64_t)(pass + 1) * n);
+		if (pass == 0)
+			deferred = s;
 		/* the second run folds into the first one's row */
 		assert_int_equal(one_int(db, "SELECT flows FROM violations WHERE port = 22"),
 		                 (int64_t)(pass + 1) * (n / FLOWS_DENIED_EVERY));
