@@ -132,13 +132,21 @@ static bool fill_slot(struct edge_sum *s, uint64_t h, const struct sw_store_edge
 	return true;
 }
 
+static void delta_merge(struct edge_delta *into, const struct edge_delta *d)
+{
+	into->flows += d->flows;
+	into->bytes += d->bytes;
+	into->denied = into->denied || d->denied;
+	if (d->violation_id != 0)
+		into->violation_id = d->violation_id;
+}
+
 static void delta_add(struct edge_delta *d, const struct sw_store_edge_minute *e)
 {
-	d->flows += e->flows;
-	d->bytes += e->bytes;
-	d->denied = d->denied || e->denied;
-	if (e->violation_id != 0)
-		d->violation_id = e->violation_id;
+	const struct edge_delta one = { .flows = e->flows, .bytes = e->bytes, .denied = e->denied,
+	                                .violation_id = e->violation_id };
+
+	delta_merge(d, &one);
 }
 
 bool sw_monitor_edges_add(struct monitor_edges *me, const struct sw_store_edge_minute *e)
@@ -164,11 +172,13 @@ bool sw_monitor_edges_add(struct monitor_edges *me, const struct sw_store_edge_m
 static struct sw_store_edge_minute pending_row(const struct edge_sum *s)
 {
 	struct sw_store_edge_minute row = s->key;
+	struct edge_delta sum = s->carried;
 
-	row.flows = s->carried.flows + s->round.flows;
-	row.bytes = s->carried.bytes + s->round.bytes;
-	row.denied = s->carried.denied || s->round.denied;
-	row.violation_id = s->round.violation_id ? s->round.violation_id : s->carried.violation_id;
+	delta_merge(&sum, &s->round);
+	row.flows = sum.flows;
+	row.bytes = sum.bytes;
+	row.denied = sum.denied;
+	row.violation_id = sum.violation_id;
 	return row;
 }
 
@@ -210,11 +220,7 @@ void sw_monitor_edges_committed(struct monitor_edges *me, uint64_t now_ns, uint6
 			memset(&s->carried, 0, sizeof(s->carried));
 			s->written_ns = now_ns;
 		} else {
-			s->carried.flows += s->round.flows;
-			s->carried.bytes += s->round.bytes;
-			s->carried.denied = s->carried.denied || s->round.denied;
-			if (s->round.violation_id != 0)
-				s->carried.violation_id = s->round.violation_id;
+			delta_merge(&s->carried, &s->round);
 		}
 		memset(&s->round, 0, sizeof(s->round));
 		s->writing = false;

@@ -227,11 +227,11 @@ static void forget_rows(struct sw_monitor *mon, size_t upto)
 	}
 }
 
-static enum sw_status store_violations(struct sw_monitor *mon, size_t *done, struct sw_err *err)
+static enum sw_status store_violations(struct sw_monitor *mon, uint64_t now, size_t *done,
+                                       struct sw_err *err)
 {
 	struct sw_store *st = mon->cfg.store;
 	enum sw_status status = SW_OK;
-	uint64_t now = sw_monitor_mono_ns();
 
 	for (*done = 0; status == SW_OK && *done < mon->held.v.n; ++*done) {
 		struct viol_snap *h = &mon->held.v.a[*done];
@@ -268,7 +268,7 @@ static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 		status = sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
 
 	if (status == SW_OK)
-		status = store_violations(mon, &done, err);
+		status = store_violations(mon, now, &done, err);
 	mon->edges_lost = 0;
 	for (size_t i = 0; status == SW_OK && i < mon->held.f.n; i++)
 		status = store_flow(mon, &mon->held.f.a[i], err);
@@ -317,8 +317,9 @@ static void write_events(struct sw_monitor *mon, uint64_t *events)
 	fflush(mon->cfg.eve);
 }
 
-/* Drops the violation snapshots a committed round stored; the deferred
- * ones stay held (newer snapshots merge into them). Returns how many. */
+/* Moves the deferred violation snapshots of a committed round to the front
+ * of held (newer snapshots merge into them) and unlists the others;
+ * returns how many stay. */
 static size_t keep_deferred(struct sw_monitor *mon)
 {
 	size_t kept = 0;
@@ -338,16 +339,15 @@ static size_t keep_deferred(struct sw_monitor *mon)
 
 static void account_commit(struct sw_monitor *mon, uint64_t events, bool recovered)
 {
-	size_t deferred = 0;
+	size_t written = mon->held.v.n, kept = keep_deferred(mon);
 
-	for (size_t i = 0; i < mon->held.v.n; i++)
-		deferred += mon->held.v.a[i].deferred;
+	written -= kept;
 	pthread_mutex_lock(&mon->lock);
 	mon->stats.store_batches++;
 	mon->stats.flows_stored += mon->held.f.n;
 	if (mon->held.f.n > mon->stats.store_round_max)
 		mon->stats.store_round_max = mon->held.f.n;
-	mon->stats.violations_stored += mon->held.v.n - deferred;
+	mon->stats.violations_stored += written;
 	mon->stats.anomalies_stored += mon->held.an.n;
 	mon->stats.edges_stored += mon->held.e.n;
 	mon->stats.map_rows_stored += mon->map_rows;
@@ -358,7 +358,7 @@ static void account_commit(struct sw_monitor *mon, uint64_t events, bool recover
 	if (recovered)
 		sw_err_clear(&mon->writer_err);
 	pthread_mutex_unlock(&mon->lock);
-	mon->held.v.n = keep_deferred(mon);
+	mon->held.v.n = kept;
 	mon->held.f.n = 0;
 	mon->held.e.n = 0;
 	sw_anom_clear(&mon->held.an);
