@@ -54,11 +54,34 @@ static const char *pick_edges(const struct qargs *a)
 	return sql_edges;
 }
 
+/* The end of the newest minute of traffic or violation stored. */
+static const char sql_newest[] =
+	"SELECT max(coalesce((SELECT max(minute_ns) FROM edge_minutes) + 60000000000, 0),"
+	" coalesce((SELECT max(last_seen_ns) FROM violations), 0))";
+
+/* Without since, the window is the last hour of the data: the hour up to
+ * now, or up to the newest data when that is older (a database of past
+ * captures, served or audited later, would show an empty map). */
+static enum sw_status probe_edges(struct sw_store *st, struct qargs *a, struct sw_err *err)
+{
+	int64_t newest = 0;
+	enum sw_status status;
+
+	if (a->set & QP_BIT(QP_SINCE))
+		return SW_OK;
+	status = sq_count(st, sql_newest, a, &newest, err);
+	if (status == SW_OK && newest > 0 && (uint64_t)newest < a->now)
+		a->since = newest > (int64_t)SW_QUERY_EDGES_WINDOW_NS
+		           ? newest - (int64_t)SW_QUERY_EDGES_WINDOW_NS : 0;
+	return status;
+}
+
 const struct qroute sq_edges = {
 	.params = QP_BIT(QP_SINCE) | QP_BIT(QP_UNTIL) | QP_BIT(QP_NAMESPACE) | QP_BIT(QP_LIMIT),
 	.limit_default = SW_QUERY_EDGES_DEFAULT,
 	.limit_max = SW_QUERY_EDGES_MAX,
 	.pick = pick_edges,
+	.probe = probe_edges,
 };
 
 #define MINUTE_NS "60000000000"

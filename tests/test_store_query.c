@@ -1087,6 +1087,46 @@ static void test_read_only_handle(void **state)
 	sw_store_close(ro);
 }
 
+/* ---- the map's default window ---- */
+
+static size_t edges_at(struct qfx *x, uint64_t now, const char *qs)
+{
+	char buf[128];
+	struct sw_query_param p[MAXP];
+	struct sw_err err;
+	char *json = NULL;
+	size_t len, n;
+	json_t *j;
+
+	snprintf(buf, sizeof(buf), "%s", qs);
+	n = split_params(buf, p);
+	if (sw_store_query(x->st, SW_Q_EDGES, 0, p, n, now, &json, &len, &err) != SW_OK)
+		fail_msg("edges ?%s: %s", qs, err.msg);
+	j = json_loads(json, 0, NULL);
+	free(json);
+	assert_non_null(j);
+	n = json_array_size(json_object_get(j, "edges"));
+	json_decref(j);
+	return n;
+}
+
+/* A month after the data, the map without since shows the data's last
+ * hour (the same edges as that hour asked for), not an empty hour; with
+ * since, exactly what was asked. */
+static void test_map_window_follows_old_data(void **state)
+{
+	struct qfx *x = *state;
+	const uint64_t later = NOW + 30 * 86400 * SEC;
+	int64_t newest = raw_int(x->raw, "SELECT max(last_seen_ns) FROM violations");
+	char since[64];
+
+	assert_true(newest > 0 && (uint64_t)newest < NOW);
+	snprintf(since, sizeof(since), "since=%lld", (long long)(newest - 3600 * (int64_t)SEC));
+	assert_true(edges_at(x, later, since) > 0);
+	assert_int_equal(edges_at(x, later, ""), edges_at(x, later, since));
+	assert_int_equal(edges_at(x, later, "since=1h"), 0);
+}
+
 /* ---- the ip filter ---- */
 
 /* Flows of one workload: more than the store reads through an identity
@@ -1277,6 +1317,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_only_handle, qfx_setup, qfx_teardown),
 		cmocka_unit_test_setup_teardown(test_plans_use_indexes, qfx_setup, qfx_teardown),
 		cmocka_unit_test_setup_teardown(test_ip_filter_follows_identities, qfx_setup,
+		                                qfx_teardown),
+		cmocka_unit_test_setup_teardown(test_map_window_follows_old_data, qfx_setup,
 		                                qfx_teardown),
 	};
 

@@ -37,7 +37,8 @@
 #define SW_QUERY_LIMIT_MAX 1000
 #define SW_QUERY_EDGES_DEFAULT 1000
 #define SW_QUERY_EDGES_MAX 10000
-/* The service map's window when no since is given: the last hour. */
+/* The service map's window when no since is given: the last hour (of the
+ * data, when the newest stored is older than that). */
 #define SW_QUERY_EDGES_WINDOW_NS (3600ull * 1000000000ull)
 
 /* One query parameter, already percent-decoded; both strings borrowed. */
