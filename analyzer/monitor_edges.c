@@ -37,16 +37,27 @@ struct edge_delta {
 struct edge_sum {
 	struct sw_store_edge_minute key; /* src, dst point into text; counts unused */
 	uint64_t hash;
-	char *text;              /* NULL: an empty slot */
+	char *text;              /* the key's strings, in one allocation */
 	struct edge_delta carried, round;
 	uint64_t written_ns;     /* monotonic: last written, 0: never */
 	bool writing;            /* written in the open transaction */
 };
 
+/* The sums lie in one dense array, which every pass walks (a round's map
+ * rows, its commit); a small open-addressing index (linear probing) finds
+ * them by key. Growing or compacting rewrites only the index: 4 bytes a
+ * slot, where rehashing the sums themselves moved ~180 bytes each, into
+ * fresh pages whose first touch was a read (each then faulted twice and
+ * flushed the capture thread's TLB). */
 struct monitor_edges {
-	struct edge_sum *slots;  /* open addressing, linear probing */
-	size_t cap, used;
+	struct edge_sum *sums;
+	size_t n, sums_cap;
+	uint32_t *index;         /* 0: empty slot, else the sum's position + 1 */
+	size_t index_cap;        /* a power of two, at least twice n */
 };
+
+/* Index slots are uint32_t: at most this many sums. */
+#define EDGES_MAX (UINT32_MAX / 4)
 
 static uint64_t hash_key(uint64_t minute, const char *src, const char *dst, uint8_t proto,
                          uint16_t port)
@@ -64,9 +75,10 @@ void sw_monitor_edges_free(struct monitor_edges *me)
 {
 	if (me == NULL)
 		return;
-	for (size_t i = 0; i < me->cap; i++)
-		free(me->slots[i].text);
-	free(me->slots);
+	for (size_t i = 0; i < me->n; i++)
+		free(me->sums[i].text);
+	free(me->sums);
+	free(me->index);
 	free(me);
 }
 
@@ -85,39 +97,59 @@ static bool spent(const struct edge_sum *s, uint64_t now_ns, uint64_t interval_n
 	return s->carried.flows == 0 && now_ns - s->written_ns >= interval_ns;
 }
 
-/* Moves the sums into a table of cap slots, leaving out (and freeing) the
- * spent ones when interval_ns is not 0. False when out of memory (the
- * table is then unchanged). */
-static bool rebuild(struct monitor_edges *me, size_t cap, uint64_t now_ns, uint64_t interval_ns)
+/* Enters every sum into an empty index of index_cap slots. */
+static void reindex(struct monitor_edges *me)
 {
-	struct edge_sum *slots = calloc(cap, sizeof(*slots));
+	size_t mask = me->index_cap - 1;
 
-	if (slots == NULL)
-		return false;
-	me->used = 0;
-	for (size_t i = 0; i < me->cap; i++) {
-		struct edge_sum *s = &me->slots[i];
-		size_t j = s->hash & (cap - 1);
+	for (size_t i = 0; i < me->n; i++) {
+		size_t j = me->sums[i].hash & mask;
 
-		if (s->text == NULL)
-			continue;
-		if (interval_ns != 0 && spent(s, now_ns, interval_ns)) {
-			free(s->text);
-			continue;
-		}
-		while (slots[j].text != NULL)
-			j = (j + 1) & (cap - 1);
-		slots[j] = *s;
-		me->used++;
+		while (me->index[j] != 0)
+			j = (j + 1) & mask;
+		me->index[j] = (uint32_t)(i + 1);
 	}
-	free(me->slots);
-	me->slots = slots;
-	me->cap = cap;
+}
+
+/* Room in the index for one more sum; false when out of memory (the table
+ * is then unchanged). */
+static bool index_room(struct monitor_edges *me)
+{
+	size_t cap = me->index_cap ? me->index_cap : 1024;
+	uint32_t *index;
+
+	if ((me->n + 1) * 2 <= me->index_cap)
+		return true;
+	while ((me->n + 1) * 2 > cap)
+		cap *= 2;
+	if (me->n + 1 > EDGES_MAX || (index = calloc(cap, sizeof(*index))) == NULL)
+		return false;
+	free(me->index);
+	me->index = index;
+	me->index_cap = cap;
+	reindex(me);
 	return true;
 }
 
-/* A new slot's copy of e's key; false when out of memory. */
-static bool fill_slot(struct edge_sum *s, uint64_t h, const struct sw_store_edge_minute *e)
+/* Frees the spent sums, closes the gaps in the array and rebuilds the
+ * index in place. */
+static void drop_spent(struct monitor_edges *me, uint64_t now_ns, uint64_t interval_ns)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < me->n; i++) {
+		if (spent(&me->sums[i], now_ns, interval_ns))
+			free(me->sums[i].text);
+		else
+			me->sums[kept++] = me->sums[i];
+	}
+	me->n = kept;
+	memset(me->index, 0, me->index_cap * sizeof(*me->index));
+	reindex(me);
+}
+
+/* A new sum's copy of e's key; false when out of memory. */
+static bool fill_sum(struct edge_sum *s, uint64_t h, const struct sw_store_edge_minute *e)
 {
 	size_t ls = strlen(e->src) + 1, ld = strlen(e->dst) + 1;
 	char *text = malloc(ls + ld);
@@ -152,19 +184,23 @@ static void delta_add(struct edge_delta *d, const struct sw_store_edge_minute *e
 bool sw_monitor_edges_add(struct monitor_edges *me, const struct sw_store_edge_minute *e)
 {
 	uint64_t h = hash_key(e->minute_ns, e->src, e->dst, e->proto, e->port);
-	size_t j;
+	size_t j, mask;
 
-	if ((me->used + 1) * 2 > me->cap && !rebuild(me, me->cap ? me->cap * 2 : 1024, 0, 0))
+	if (!index_room(me) || !sw_grow((void **)&me->sums, &me->sums_cap, me->n + 1,
+	                                sizeof(*me->sums)))
 		return false;
-	for (j = h & (me->cap - 1); me->slots[j].text != NULL; j = (j + 1) & (me->cap - 1))
-		if (same_key(&me->slots[j], h, e)) {
-			delta_add(&me->slots[j].round, e);
+	mask = me->index_cap - 1;
+	for (j = h & mask; me->index[j] != 0; j = (j + 1) & mask) {
+		struct edge_sum *s = &me->sums[me->index[j] - 1];
+		if (same_key(s, h, e)) {
+			delta_add(&s->round, e);
 			return true;
 		}
-	if (!fill_slot(&me->slots[j], h, e))
+	}
+	if (!fill_sum(&me->sums[me->n], h, e))
 		return false;
-	me->used++;
-	delta_add(&me->slots[j].round, e);
+	delta_add(&me->sums[me->n].round, e);
+	me->index[j] = (uint32_t)++me->n;
 	return true;
 }
 
@@ -182,6 +218,22 @@ static struct sw_store_edge_minute pending_row(const struct edge_sum *s)
 	return row;
 }
 
+/* Whether a sum adding flows is to be written now: not when it was
+ * written less than interval_ns ago (what it adds then waits). */
+static bool due(const struct edge_sum *s, uint64_t flows, uint64_t now_ns, uint64_t interval_ns)
+{
+	return flows > 0 && (s->written_ns == 0 || now_ns - s->written_ns >= interval_ns);
+}
+
+bool sw_monitor_edges_due(const struct monitor_edges *me, uint64_t now_ns, uint64_t interval_ns)
+{
+	for (size_t i = 0; i < me->n; i++)
+		if (due(&me->sums[i], me->sums[i].carried.flows + me->sums[i].round.flows, now_ns,
+		        interval_ns))
+			return true;
+	return false;
+}
+
 enum sw_status sw_monitor_edges_store(struct monitor_edges *me, struct sw_store *st,
                                       uint64_t now_ns, uint64_t interval_ns, size_t *written,
                                       struct sw_err *err)
@@ -189,17 +241,12 @@ enum sw_status sw_monitor_edges_store(struct monitor_edges *me, struct sw_store 
 	enum sw_status status = SW_OK;
 
 	*written = 0;
-	for (size_t i = 0; status == SW_OK && i < me->cap; i++) {
-		struct edge_sum *s = &me->slots[i];
-		struct sw_store_edge_minute row;
+	for (size_t i = 0; status == SW_OK && i < me->n; i++) {
+		struct edge_sum *s = &me->sums[i];
+		struct sw_store_edge_minute row = pending_row(s);
 
-		if (s->text == NULL)
+		if (!due(s, row.flows, now_ns, interval_ns))
 			continue;
-		row = pending_row(s);
-		if (row.flows == 0)
-			continue;
-		if (s->written_ns != 0 && now_ns - s->written_ns < interval_ns)
-			continue; /* written lately: what it adds waits */
 		status = sw_store_add_edge_minute(st, &row, err);
 		s->writing = status == SW_OK;
 		*written += s->writing;
@@ -211,11 +258,9 @@ void sw_monitor_edges_committed(struct monitor_edges *me, uint64_t now_ns, uint6
 {
 	size_t spent_n = 0;
 
-	for (size_t i = 0; i < me->cap; i++) {
-		struct edge_sum *s = &me->slots[i];
+	for (size_t i = 0; i < me->n; i++) {
+		struct edge_sum *s = &me->sums[i];
 
-		if (s->text == NULL)
-			continue;
 		if (s->writing) {
 			memset(&s->carried, 0, sizeof(s->carried));
 			s->written_ns = now_ns;
@@ -228,15 +273,15 @@ void sw_monitor_edges_committed(struct monitor_edges *me, uint64_t now_ns, uint6
 	}
 	/* at most as often as the table fills up with spent sums; without the
 	 * memory, they stay until the next time */
-	if (spent_n * 2 > me->used)
-		(void)rebuild(me, me->cap, now_ns, interval_ns);
+	if (spent_n * 2 > me->n)
+		drop_spent(me, now_ns, interval_ns);
 }
 
 void sw_monitor_edges_rolled_back(struct monitor_edges *me)
 {
-	for (size_t i = 0; i < me->cap; i++) {
-		memset(&me->slots[i].round, 0, sizeof(me->slots[i].round));
-		me->slots[i].writing = false;
+	for (size_t i = 0; i < me->n; i++) {
+		memset(&me->sums[i].round, 0, sizeof(me->sums[i].round));
+		me->sums[i].writing = false;
 	}
 }
 

@@ -105,8 +105,9 @@ struct sw_monitor {
 	size_t held_slot_cap;
 	struct stored_violation *stored; /* by violation id */
 	size_t stored_cap;
-	bool flush_counters;         /* write every held counter now (stopping):
-	                              * none is deferred */
+	bool flush_counters;         /* write every held counter and map sum
+	                              * now (the last round at stop): none is
+	                              * deferred */
 	struct monitor_edges *edges; /* the service map's sums (monitor_edges.c) */
 	uint64_t edges_lost;         /* sums of the batch that found no memory */
 	size_t map_rows;             /* service-map rows the batch wrote */
@@ -126,6 +127,9 @@ bool sw_monitor_edges_add(struct monitor_edges *me, const struct sw_store_edge_m
 enum sw_status sw_monitor_edges_store(struct monitor_edges *me, struct sw_store *st,
                                       uint64_t now_ns, uint64_t interval_ns, size_t *written,
                                       struct sw_err *err);
+/* Whether store would write any sum now (interval_ns 0: any not yet
+ * written). */
+bool sw_monitor_edges_due(const struct monitor_edges *me, uint64_t now_ns, uint64_t interval_ns);
 void sw_monitor_edges_committed(struct monitor_edges *me, uint64_t now_ns, uint64_t interval_ns);
 void sw_monitor_edges_rolled_back(struct monitor_edges *me);
 uint64_t sw_monitor_edges_minute(uint64_t last_ns);

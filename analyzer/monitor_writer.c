@@ -428,7 +428,9 @@ static void size_rounds(struct sw_monitor *mon, size_t flows, uint64_t elapsed_n
 	                                                           : (size_t)fit;
 }
 
-/* Whether a held violation snapshot is to be written now. */
+/* Whether a held violation snapshot or a map sum is to be written now (a
+ * round without flows: the map's deferred sums must not wait for more
+ * traffic, nor be lost at stop). */
 static bool any_due(const struct sw_monitor *mon)
 {
 	uint64_t now = sw_monitor_mono_ns();
@@ -438,7 +440,8 @@ static bool any_due(const struct sw_monitor *mon)
 		if (row_of(mon, h->v.id) == 0 || counters_due(mon, h, now))
 			return true;
 	}
-	return false;
+	return sw_monitor_edges_due(mon->edges, now,
+	                            mon->flush_counters ? 0 : mon->cfg.commit_interval_ns);
 }
 
 /* One attempt to store what is held; returns the next wait. */
@@ -481,7 +484,7 @@ void *sw_monitor_writer_main(void *arg)
 	mon->next_prune_ns = sw_monitor_mono_ns();
 	for (;;) {
 		wait_for_work(mon, wait_ns, failing, &stopping, &drained);
-		mon->flush_counters = stopping;
+		mon->flush_counters = stopping && drained; /* the last round */
 		wait_ns = store_round(mon, &backoff, &failing);
 		if (stopping && (failing ? backoff >= BACKOFF_MAX_NS / 8 : drained))
 			break;

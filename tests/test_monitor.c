@@ -94,6 +94,7 @@ static size_t tcp_frame(uint8_t *b, uint8_t src, uint8_t dst, uint16_t sport, ui
 /* n flows, a SYN and a SYN-ACK each, all still open at the end of the
  * file (they end together when the flow table is flushed). */
 static void write_capture_ending(const char *path, int n, bool reset);
+static void write_capture_ports(const char *path, int n, bool reset, int ports);
 
 static void write_capture(const char *path, int n)
 {
@@ -104,13 +105,22 @@ static void write_capture(const char *path, int n)
  * it, so it ends at once instead of at the end of the file. */
 static void write_capture_ending(const char *path, int n, bool reset)
 {
+	write_capture_ports(path, n, reset, 0);
+}
+
+/* As write_capture_ending, but with ports > 0 flow i goes to port
+ * 2000 + i % ports (0: port 22 for every FLOWS_DENIED_EVERY-th, else 80). */
+static void write_capture_ports(const char *path, int n, bool reset, int ports)
+{
 	pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
 	pcap_dumper_t *d = pcap_dump_open(dead, path);
 	uint8_t frame[64];
 
 	assert_non_null(d);
 	for (int i = 0; i < n; i++) {
-		uint16_t sport = (uint16_t)(1024 + i), dport = i % FLOWS_DENIED_EVERY ? 80 : 22;
+		uint16_t sport = (uint16_t)(1024 + i);
+		uint16_t dport = ports > 0 ? (uint16_t)(2000 + i % ports)
+		                           : i % FLOWS_DENIED_EVERY ? 80 : 22;
 		struct pcap_pkthdr h = {.ts = {.tv_sec = 1700000000 + i / 1000,
 		                               .tv_usec = (i % 1000) * 1000}};
 
@@ -329,6 +339,55 @@ static void test_counters_written_once_per_interval(void **state)
 	}
 }
 
+/* Thousands of map edges (one per destination port), in rounds of 1024
+ * flows that each touch a third of them: their sums are looked up through
+ * an index that grows, and with a 1 ns commit interval are written, found
+ * spent and compacted away after every commit, then started again by the
+ * next round. Either way every edge_minutes row equals the aggregate of
+ * the stored flows. */
+static void test_map_sums_many_edges(void **state)
+{
+	struct fx *x = *state;
+	const int n = 12000, ports = 3000;
+	struct run_opts o = { .max_round_flows = 1024, .max_backlog = 1024 };
+	struct sw_monitor_stats s;
+	char path[200];
+	sqlite3 *db;
+
+	write_capture_ports(x->pcap, n, true, ports);
+	for (int pass = 0; pass < 2; pass++) {
+		for (const char *const *sfx = (const char *const[]){ "", "-wal", "-shm", NULL }; *sfx;
+		     sfx++) {
+			snprintf(path, sizeof(path), "%s%s", x->db, *sfx);
+			unlink(path);
+		}
+		o.commit_interval_ns = pass == 0 ? 3600000000000ull : 1;
+		run_monitor_with(x, &o, &s);
+		assert_int_equal(s.flows_stored, n);
+		assert_true(s.store_batches >= (uint64_t)n / 1024);
+		assert_int_equal(sqlite3_open_v2(x->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+		assert_int_equal(one_int(db, "SELECT sum(flows) FROM edge_minutes"), n);
+		assert_int_equal(one_int(db, "SELECT count(*) FROM edge_minutes"),
+		                 one_int(db, "SELECT count(*) FROM (SELECT DISTINCT last_ns - last_ns"
+		                             " % 60000000000, src, dst, proto, dport FROM flows)"));
+		assert_true(one_int(db, "SELECT count(*) FROM edge_minutes") >= ports);
+		/* each sum found again by its key: written when new and at stop */
+		if (pass == 0)
+			assert_true(s.map_rows_stored <=
+			            2 * (uint64_t)one_int(db, "SELECT count(*) FROM edge_minutes"));
+		assert_int_equal(one_int(db, "SELECT count(*) FROM (SELECT last_ns - last_ns"
+		                             " % 60000000000 AS m, src, dst, proto, dport, count(*) AS c,"
+		                             " sum(src_bytes + dst_bytes) AS b,"
+		                             " max(verdict = 'denied') AS d FROM flows"
+		                             " GROUP BY 1, 2, 3, 4, 5) f LEFT JOIN edge_minutes e"
+		                             " ON e.minute_ns = f.m AND e.src = f.src AND e.dst = f.dst"
+		                             " AND e.proto = f.proto AND e.port = f.dport"
+		                             " WHERE e.flows IS NOT f.c OR e.bytes IS NOT f.b"
+		                             " OR e.denied IS NOT f.d"), 0);
+		sqlite3_close(db);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +396,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_rounds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_written_once_per_interval, setup,
 		                                teardown),
+		cmocka_unit_test_setup_teardown(test_map_sums_many_edges, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("monitor", tests, NULL, NULL);
 }
