@@ -255,9 +255,12 @@ fail:
 	return err ? err->status : SW_ERR_IO;
 }
 
-static enum sw_status migrate(struct sw_store *st, struct sw_err *err)
+static enum sw_status migrate(struct sw_store *st, const struct sw_store_config *cfg,
+                              struct sw_err *err)
 {
-	int latest = sw_store_schema_latest();
+	int latest = sw_store_schema_latest(), from;
+	char msg[SW_ERR_MSG_MAX + 256];
+	uint64_t started;
 
 	if (latest == 0)
 		return sw_err_set(err, SW_ERR_UNSUPPORTED, st->path, 0, 0,
@@ -276,9 +279,22 @@ static enum sw_status migrate(struct sw_store *st, struct sw_err *err)
 			                  "to migrate it", st->version, latest);
 		return SW_OK;
 	}
+	from = st->version;
+	if (from > 0 && from < latest && cfg->notice != NULL) {
+		snprintf(msg, sizeof(msg), "%s: upgrading the database from schema version %d to %d "
+		         "(on a large database this takes a while; an interrupted upgrade resumes "
+		         "at the next start)", st->path, from, latest);
+		cfg->notice(cfg->notice_ctx, msg);
+	}
+	started = sw_store_now_ns();
 	for (int i = st->version; i < latest; i++)
 		if (migrate_one(st, &sw_schema_migrations[i], err) != SW_OK)
 			return err ? err->status : SW_ERR_IO;
+	if (from > 0 && from < latest && cfg->notice != NULL) {
+		snprintf(msg, sizeof(msg), "%s: upgraded to schema version %d in %.1f s", st->path,
+		         latest, (double)(sw_store_now_ns() - started) / 1e9);
+		cfg->notice(cfg->notice_ctx, msg);
+	}
 	return SW_OK;
 }
 
@@ -323,7 +339,7 @@ static enum sw_status setup(struct sw_store *st, const struct sw_store_config *c
 	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%u", cache_mib * 1024u);
 	if (sw_store_exec(st, sql, "configure the database", err) != SW_OK)
 		return err ? err->status : SW_ERR_IO;
-	return migrate(st, err);
+	return migrate(st, cfg, err);
 }
 
 struct sw_store *sw_store_open(const char *path, const struct sw_store_config *cfg,

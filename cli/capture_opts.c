@@ -262,6 +262,12 @@ void cli_print_err(const struct sw_err *err)
 	fprintf(stderr, "segwatch: %s\n", sw_err_format(err, buf, sizeof(buf)));
 }
 
+void cli_notice(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "segwatch: %s\n", msg);
+}
+
 void cli_warn(void *ctx, const struct sw_err *w)
 {
 	char buf[SW_ERR_MSG_MAX + SW_ERR_FILE_MAX + 32];

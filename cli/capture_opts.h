@@ -120,4 +120,8 @@ void cli_print_err(const struct sw_err *err);
 /* A sw_warn_fn printing "segwatch: warning: ..." on stderr. */
 void cli_warn(void *ctx, const struct sw_err *w);
 
+/* A store notice (struct sw_store_config) printed as "segwatch: ..." on
+ * stderr. */
+void cli_notice(void *ctx, const char *msg);
+
 #endif

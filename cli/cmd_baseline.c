@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "capture_opts.h"
 #include "commands.h"
 #include "segwatch/flowlog.h"
 #include "segwatch/proto.h"
@@ -211,7 +212,7 @@ static int store_error(const struct bl_cli *c, const struct sw_err *err, bool op
 
 static struct sw_store *open_db(const struct bl_cli *c, bool read_only, int *status)
 {
-	struct sw_store_config cfg = {0, 0, read_only};
+	struct sw_store_config cfg = { .read_only = read_only, .notice = cli_notice };
 	struct sw_err err;
 	struct sw_store *st;
 

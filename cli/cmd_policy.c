@@ -417,7 +417,7 @@ static void edge_list_free(struct edge_list *l)
  * into in->inv. Returns -1 on success or an exit status. */
 static int read_db(const struct suggest_cli *c, struct policy_inputs *in, struct edge_list *l)
 {
-	struct sw_store_config cfg = {0, 0, true};
+	struct sw_store_config cfg = { .read_only = true };
 	struct sw_err err;
 	struct sw_store *st;
 	enum sw_status s;

@@ -58,7 +58,8 @@ static const char run_usage[] =
 	WEB_HELP
 	"                           with capture files only, serving goes on after\n"
 	"                           the files end, until SIGINT/SIGTERM\n"
-	"  -q, --quiet              no loader warnings, no summary line\n"
+	"  -q, --quiet              no loader warnings, no database upgrade notice,\n"
+	"                           no summary line\n"
 	"      --config FILE        settings from a YAML mapping of these long\n"
 	"                           options (e.g. `interface: eth1`, `policy: [a, b]`);\n"
 	"                           the command line adds to and overrides it\n"
@@ -309,10 +310,11 @@ static void describe_sources(const struct capture_opts *o, char *buf, size_t len
 
 static int open_outputs(const struct run_cli *c, struct run_state *r)
 {
+	const struct sw_store_config sc = { .notice = c->quiet ? NULL : cli_notice };
 	struct sw_err err;
 
 	sw_err_clear(&err);
-	r->store = sw_store_open(c->db, NULL, &err);
+	r->store = sw_store_open(c->db, &sc, &err);
 	if (r->store == NULL) {
 		cli_print_err(&err);
 		return 2;

@@ -264,6 +264,92 @@ static void test_open_create_reopen(void **state)
 	sqlite3_close(db);
 }
 
+/* ---- upgrades ---- */
+
+struct notices {
+	int n;
+	char first[512], last[512];
+};
+
+static void keep_notice(void *ctx, const char *msg)
+{
+	struct notices *nt = ctx;
+
+	snprintf(nt->n++ ? nt->last : nt->first, sizeof(nt->first), "%s", msg);
+}
+
+/* Applies schema/001.. up to version `upto` as the store would have. */
+static void make_old_database(const char *path, int upto)
+{
+	static const char *const files[] = { "schema/001_initial.sql",
+	                                     "schema/002_policy_selects.sql",
+	                                     "schema/003_edge_minutes.sql" };
+	sqlite3 *db = NULL;
+
+	assert_true(upto <= (int)SW_ARRAY_SIZE(files));
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                                 NULL), SQLITE_OK);
+	for (int v = 1; v <= upto; v++) {
+		FILE *f = fopen(files[v - 1], "r");
+		char *sql = calloc(1, 1 << 16), meta[256];
+
+		assert_non_null(f);
+		assert_non_null(sql);
+		assert_true(fread(sql, 1, (1 << 16) - 1, f) > 0);
+		fclose(f);
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			fail_msg("%s: %s", files[v - 1], sqlite3_errmsg(db));
+		free(sql);
+		snprintf(meta, sizeof(meta), "INSERT INTO schema_meta (version, name, applied_ns) "
+		         "VALUES (%d, '%s', 0); PRAGMA user_version = %d", v, files[v - 1] + 7, v);
+		assert_int_equal(sqlite3_exec(db, meta, NULL, NULL, NULL), SQLITE_OK);
+	}
+	sqlite3_close(db);
+}
+
+/* Upgrading an existing database is announced before and after (it can
+ * take minutes on a large one); creating one is not. */
+static void test_upgrade_is_announced(void **state)
+{
+	struct sfx *x = *state;
+	struct notices nt = {0};
+	const struct sw_store_config cfg = { .notice = keep_notice, .notice_ctx = &nt };
+	struct sw_err err;
+	struct sw_store *st;
+	char want[64];
+	sqlite3 *db;
+
+	st = sw_store_open(x->db, &cfg, &err); /* a new database: no notice */
+	assert_non_null(st);
+	sw_store_close(st);
+	assert_int_equal(nt.n, 0);
+	unlink(x->db);
+
+	make_old_database(x->db, 3);
+	st = sw_store_open(x->db, &cfg, &err);
+	if (st == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(sw_store_schema_version(st), sw_store_schema_latest());
+	sw_store_close(st);
+	assert_int_equal(nt.n, 2);
+	snprintf(want, sizeof(want), "from schema version 3 to %d", sw_store_schema_latest());
+	assert_non_null(strstr(nt.first, want));
+	assert_non_null(strstr(nt.first, x->db));
+	snprintf(want, sizeof(want), "upgraded to schema version %d in ", sw_store_schema_latest());
+	assert_non_null(strstr(nt.last, want));
+	db = raw_open(x->db);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM schema_meta"), sw_store_schema_latest());
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = "
+	                             "'ip_identities'"), 1);
+	assert_text(db, "PRAGMA integrity_check", "ok");
+	sqlite3_close(db);
+
+	st = sw_store_open(x->db, &cfg, &err); /* up to date: nothing more */
+	assert_non_null(st);
+	sw_store_close(st);
+	assert_int_equal(nt.n, 2);
+}
+
 /* A database the store creates has 16 KiB pages; one created with other
  * pages (an older segwatch's) keeps them, and works. */
 static void test_page_size_new_and_kept(void **state)
@@ -1396,6 +1482,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_create_reopen, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_an_empty_file, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_page_size_new_and_kept, sfx_setup, sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_is_announced, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_a_newer_schema, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_open, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_config_checked_before_any_file, sfx_setup,

@@ -632,7 +632,7 @@ static void test_get_anomaly(void **state)
 static void test_read_only_refuses_writes(void **state)
 {
 	struct sfx *x = *state;
-	struct sw_store_config ro = {0, 0, true};
+	struct sw_store_config ro = { .read_only = true };
 	struct sw_baseline_edge e = edge("prod/a", "prod/b", 6, 1);
 	struct sw_store *st;
 	struct sw_err err;

@@ -572,7 +572,7 @@ static void test_store_baseline_edges(void **state)
 {
 	char dir[] = "/tmp/test_suggest_db_XXXXXX";
 	char path[64], wal[80], shm[80];
-	struct sw_store_config ro = {0, 0, true};
+	struct sw_store_config ro = { .read_only = true };
 	struct sw_store *st;
 	struct sw_err err;
 	struct collected c;
@@ -626,7 +626,7 @@ static void test_store_inventory(void **state)
 {
 	char dir[] = "/tmp/test_suggest_inv_XXXXXX";
 	char path[64], wal[80], shm[80];
-	struct sw_store_config ro = {0, 0, true};
+	struct sw_store_config ro = { .read_only = true };
 	struct sw_inventory *inv = inv_from_text(tricky_inventory);
 	struct sw_inventory *back = sw_inventory_new();
 	struct sw_store *st;

@@ -142,9 +142,16 @@ static enum sw_status read_file(const char *path, char **out, struct sw_err *err
 
 /* The writable handle; a database that cannot be written only disables
  * the POST routes. */
+static void log_notice(void *ctx, const char *msg)
+{
+	web_log(ctx, "%s", msg);
+}
+
 static enum sw_status open_writer(struct sw_web *w, struct sw_err *err)
 {
-	struct sw_store_config sc = {WRITER_BUSY_MS, READER_CACHE_MIB / 4, false};
+	struct sw_store_config sc = { .busy_timeout_ms = WRITER_BUSY_MS,
+	                              .cache_mib = READER_CACHE_MIB / 4,
+	                              .notice = log_notice, .notice_ctx = w };
 	struct sw_err e;
 
 	w->writer = sw_store_open(w->db_path, &sc, &e);
@@ -160,7 +167,8 @@ static enum sw_status open_writer(struct sw_web *w, struct sw_err *err)
 
 static enum sw_status open_readers(struct sw_web *w, struct sw_err *err)
 {
-	struct sw_store_config sc = {SW_STORE_BUSY_TIMEOUT_DEFAULT_MS, READER_CACHE_MIB, true};
+	struct sw_store_config sc = { .busy_timeout_ms = SW_STORE_BUSY_TIMEOUT_DEFAULT_MS,
+	                              .cache_mib = READER_CACHE_MIB, .read_only = true };
 
 	w->readers = calloc(w->threads, sizeof(*w->readers));
 	if (w->readers == NULL)

@@ -51,7 +51,8 @@ struct web_sse {
 
 struct web_sse *web_sse_new(struct sw_web *w, struct sw_err *err)
 {
-	struct sw_store_config sc = {SW_STORE_BUSY_TIMEOUT_DEFAULT_MS, 4, true};
+	struct sw_store_config sc = { .busy_timeout_ms = SW_STORE_BUSY_TIMEOUT_DEFAULT_MS,
+	                              .cache_mib = 4, .read_only = true };
 	struct web_sse *s = calloc(1, sizeof(*s));
 	unsigned ka = w->timeout_s / 2 < SSE_KEEPALIVE_S ? w->timeout_s / 2 : SSE_KEEPALIVE_S;
 

@@ -53,6 +53,11 @@ struct sw_store_config {
 	unsigned cache_mib;       /* page cache; 0: default; at most the max */
 	bool read_only;           /* no migrations, no writes; the database must
 	                           * exist at the binary's schema version */
+	/* Told (may be NULL) when an existing database is about to be
+	 * upgraded, and again when it is: on a large one the migrations
+	 * rebuild indexes for minutes, which must not look like a hang. */
+	void (*notice)(void *ctx, const char *msg);
+	void *notice_ctx;
 };
 
 struct sw_store;

@@ -214,7 +214,7 @@ static void put_inventory(void)
 
 static void fixture_open(void)
 {
-	struct sw_store_config ro = { 0, 4, true };
+	struct sw_store_config ro = { .cache_mib = 4, .read_only = true };
 	struct sw_store *w;
 	struct sw_err err;
 
