@@ -17,6 +17,16 @@ sanitizer_report() {
 }
 TMPD=$(mktemp -d /tmp/segwatch-test.XXXXXX)
 
+# wait_capturing FILE: waits (up to 5 s) until a live capture says in its
+# stderr FILE that it is capturing.
+wait_capturing() {
+	for _ in $(seq 50); do
+		grep -q capturing "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # run ARGS...: runs segwatch; its stdout in $TMPD/out, stderr in $TMPD/err, status in $RC.
 run() {
 	"$SEGWATCH" "$@" >"$TMPD/out" 2>"$TMPD/err"

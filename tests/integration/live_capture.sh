@@ -90,10 +90,7 @@ LDB="$TMPD/live-run.db"
 	-p tests/data/check/allow-all.yaml --db "$LDB" --commit-interval 2s \
 	2>"$TMPD/liverun.err" &
 SW=$!
-for i in $(seq 50); do
-	grep -q capturing "$TMPD/liverun.err" && break
-	sleep 0.1
-done
+wait_capturing "$TMPD/liverun.err"
 python3 - "$PORT3" <<'PY'
 import socket, sys, threading, time
 port = int(sys.argv[1])

@@ -52,10 +52,7 @@ mkdir -m 700 "$TMPD/rootonly"
 "$SEGWATCH" flows -i lo -f "udp port $PORT" -o "$TMPD/rootonly/flows.jsonl" --user nobody \
 	2>"$TMPD/live.err" &
 SW=$!
-for i in $(seq 50); do
-	grep -q capturing "$TMPD/live.err" && break
-	sleep 0.1
-done
+wait_capturing "$TMPD/live.err"
 # the drop follows the "capturing" line; wait until the uid changed
 for i in $(seq 50); do
 	grep -qE "^Uid:[[:space:]]+$NOBODY_UID[[:space:]]" /proc/$SW/status 2>/dev/null && break
@@ -105,10 +102,7 @@ esac
 : >"$TMPD/root.err"
 "$SEGWATCH" flows -i lo -o /dev/null -q --user root 2>"$TMPD/root.err" &
 SW=$!
-for i in $(seq 50); do
-	grep -q capturing "$TMPD/root.err" && break
-	sleep 0.1
-done
+wait_capturing "$TMPD/root.err"
 sleep 0.2
 cp /proc/$SW/status "$TMPD/status" 2>/dev/null
 kill -INT $SW
