@@ -32,9 +32,6 @@ static const struct sw_schema_migration sw_schema_migrations[] = { { 0, "", "" }
 #define SCHEMA_EMBEDDED 0
 #endif
 
-/* The page size of a database this store creates (bytes, as SQL text). */
-#define STORE_PAGE_SIZE "16384"
-
 #define ADVICE_WRITE "check that the directory exists and that the file and " \
 	"its directory are writable, or choose another --db"
 
@@ -312,15 +309,6 @@ static enum sw_status setup(struct sw_store *st, const struct sw_store_config *c
 	if (pragma_int(st, "PRAGMA user_version", &st->version, err) != SW_OK)
 		return err ? err->status : SW_ERR_IO;
 	if (!st->read_only) {
-		/* a new database gets larger pages (SQLite cannot change them in
-		 * WAL mode): a commit writes each dirty page to the WAL with a
-		 * system call of its own, and a checkpoint reads and writes it
-		 * again; the bench capture's run made 17,500 writes with 4 KiB
-		 * pages, 5,000 with 16 KiB. Existing databases keep theirs. */
-		if (st->version == 0 &&
-		    sw_store_exec(st, "PRAGMA page_size=" STORE_PAGE_SIZE, "configure the database",
-		                  err) != SW_OK)
-			return err ? err->status : SW_ERR_IO;
 		if (st->version <= sw_store_schema_latest() && set_wal(st, err) != SW_OK)
 			return err ? err->status : SW_ERR_IO;
 		if (sw_store_exec(st, "PRAGMA synchronous=NORMAL", "configure the database",

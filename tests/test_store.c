@@ -350,40 +350,6 @@ static void test_upgrade_is_announced(void **state)
 	assert_int_equal(nt.n, 2);
 }
 
-/* A database the store creates has 16 KiB pages; one created with other
- * pages (an older segwatch's) keeps them, and works. */
-static void test_page_size_new_and_kept(void **state)
-{
-	struct sfx *x = *state;
-	char other[160];
-	struct sw_store *st = open_ok(x->db);
-	sqlite3 *db;
-
-	sw_store_close(st);
-	db = raw_open(x->db);
-	assert_int_equal(raw_int(db, "PRAGMA page_size"), 16384);
-	sqlite3_close(db);
-
-	snprintf(other, sizeof(other), "%s/other.db", x->dir);
-	assert_int_equal(sqlite3_open_v2(other, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-	                                 NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA page_size=4096; CREATE TABLE older(x)", NULL,
-	                              NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-	st = open_ok(other);
-	{
-		struct sw_violation v = mkviol(NULL, "203.0.113.1", "prod/db", "10.0.2.10", 1,
-		                               SW_REASON_DENIED_INGRESS, T0, T0, 1);
-		upsert(st, &v);
-	}
-	sw_store_close(st);
-	db = raw_open(other);
-	assert_int_equal(raw_int(db, "PRAGMA page_size"), 4096);
-	assert_int_equal(raw_int(db, "SELECT count(*) FROM violations"), 1);
-	assert_text(db, "PRAGMA integrity_check", "ok");
-	sqlite3_close(db);
-}
-
 static void test_migrates_an_empty_file(void **state)
 {
 	struct sfx *x = *state;
@@ -1481,7 +1447,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open_create_reopen, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_an_empty_file, sfx_setup, sfx_teardown),
-		cmocka_unit_test_setup_teardown(test_page_size_new_and_kept, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_is_announced, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_a_newer_schema, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_open, sfx_setup, sfx_teardown),
