@@ -255,8 +255,9 @@ fail:
 static enum sw_status migrate(struct sw_store *st, const struct sw_store_config *cfg,
                               struct sw_err *err)
 {
-	int latest = sw_store_schema_latest(), from;
+	int latest = sw_store_schema_latest();
 	char msg[SW_ERR_MSG_MAX + 256];
+	bool announce;
 	uint64_t started;
 
 	if (latest == 0)
@@ -276,18 +277,19 @@ static enum sw_status migrate(struct sw_store *st, const struct sw_store_config 
 			                  "to migrate it", st->version, latest);
 		return SW_OK;
 	}
-	from = st->version;
-	if (from > 0 && from < latest && cfg->notice != NULL) {
+	/* an upgrade, not the creation of a database, is announced */
+	announce = st->version > 0 && st->version < latest && cfg->notice != NULL;
+	if (announce) {
 		snprintf(msg, sizeof(msg), "%s: upgrading the database from schema version %d to %d "
 		         "(on a large database this takes a while; an interrupted upgrade resumes "
-		         "at the next start)", st->path, from, latest);
+		         "at the next start)", st->path, st->version, latest);
 		cfg->notice(cfg->notice_ctx, msg);
 	}
 	started = sw_store_now_ns();
 	for (int i = st->version; i < latest; i++)
 		if (migrate_one(st, &sw_schema_migrations[i], err) != SW_OK)
 			return err ? err->status : SW_ERR_IO;
-	if (from > 0 && from < latest && cfg->notice != NULL) {
+	if (announce) {
 		snprintf(msg, sizeof(msg), "%s: upgraded to schema version %d in %.1f s", st->path,
 		         latest, (double)(sw_store_now_ns() - started) / 1e9);
 		cfg->notice(cfg->notice_ctx, msg);
