@@ -186,8 +186,7 @@ bool sw_monitor_edges_add(struct monitor_edges *me, const struct sw_store_edge_m
 	uint64_t h = hash_key(e->minute_ns, e->src, e->dst, e->proto, e->port);
 	size_t j, mask;
 
-	if (!index_room(me) || !sw_grow((void **)&me->sums, &me->sums_cap, me->n + 1,
-	                                sizeof(*me->sums)))
+	if (!index_room(me))
 		return false;
 	mask = me->index_cap - 1;
 	for (j = h & mask; me->index[j] != 0; j = (j + 1) & mask) {
@@ -197,7 +196,8 @@ bool sw_monitor_edges_add(struct monitor_edges *me, const struct sw_store_edge_m
 			return true;
 		}
 	}
-	if (!fill_sum(&me->sums[me->n], h, e))
+	if (!sw_grow((void **)&me->sums, &me->sums_cap, me->n + 1, sizeof(*me->sums)) ||
+	    !fill_sum(&me->sums[me->n], h, e))
 		return false;
 	delta_add(&me->sums[me->n].round, e);
 	me->index[j] = (uint32_t)++me->n;

@@ -140,13 +140,14 @@ static enum sw_status read_file(const char *path, char **out, struct sw_err *err
 	return SW_OK;
 }
 
-/* The writable handle; a database that cannot be written only disables
- * the POST routes. */
+/* A store notice (a database upgrade) in the server log. */
 static void log_notice(void *ctx, const char *msg)
 {
 	web_log(ctx, "%s", msg);
 }
 
+/* The writable handle; a database that cannot be written only disables
+ * the POST routes. */
 static enum sw_status open_writer(struct sw_web *w, struct sw_err *err)
 {
 	struct sw_store_config sc = { .busy_timeout_ms = WRITER_BUSY_MS,
