@@ -6,10 +6,14 @@
  */
 #include "store_int.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* One schema file, embedded by schema/embed.sh. */
 struct sw_schema_migration {
@@ -377,6 +381,52 @@ struct sw_store *sw_store_open(const char *path, const struct sw_store_config *c
 	return st;
 }
 
+/* How long a close waits for readers to leave the WAL it truncates. */
+#define CLOSE_CHECKPOINT_WAIT_MS 250
+
+/* Whether this process may delete the database's -wal file: it may write
+ * the directory and, in a sticky one (/tmp), owns the file or the
+ * directory. Not after dropping root's privileges, when root created the
+ * database in its own directory. */
+static bool wal_deletable(const char *path)
+{
+	char dir[PATH_MAX], wal[PATH_MAX + 8];
+	const char *slash = strrchr(path, '/');
+	struct stat ds, ws;
+	uid_t me = geteuid();
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0 || stat(dir, &ds) != 0)
+		return false;
+	if (!(ds.st_mode & S_ISVTX) || me == 0 || ds.st_uid == me)
+		return true;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	return stat(wal, &ws) != 0 || ws.st_uid == me;
+}
+
+/* At close SQLite checkpoints the WAL into the database and deletes it,
+ * but not where this process may not delete the -wal file: there it was
+ * left whole, and where the process may not even look the database up by
+ * its path (a directory only root may enter, after dropping root's
+ * privileges), SQLite takes the file for moved and skips the checkpoint,
+ * so the database file alone lacked the last commits. There the WAL is
+ * checkpointed into the database here and truncated to zero bytes
+ * (persistent WAL, size limit 0), waiting briefly for readers. */
+static void wal_truncate_if_kept(struct sw_store *st)
+{
+	int persist = 1;
+
+	if (st->read_only || st->db == NULL || wal_deletable(st->path))
+		return;
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	sqlite3_exec(st->db, "PRAGMA journal_size_limit=0", NULL, NULL, NULL);
+	sqlite3_busy_timeout(st->db, CLOSE_CHECKPOINT_WAIT_MS);
+	sqlite3_wal_checkpoint_v2(st->db, "main", SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
 void sw_store_close(struct sw_store *st)
 {
 	if (st == NULL)
@@ -391,6 +441,7 @@ void sw_store_close(struct sw_store *st)
 	 * index: a full ANALYZE of a grown flows table would take seconds */
 	if (!st->read_only && st->db != NULL && st->version == sw_store_schema_latest())
 		sqlite3_exec(st->db, "PRAGMA analysis_limit=400; PRAGMA optimize", NULL, NULL, NULL);
+	wal_truncate_if_kept(st);
 	sqlite3_close_v2(st->db);
 	sw_store_explanations_forget(st);
 	sw_store_identities_forget(st);

@@ -4,7 +4,9 @@
 # (read from /proc/PID/status of the running process) and still captures
 # loopback traffic; `check --eve FILE` still writes its events; --user root
 # keeps root; an unknown user, or --user without root, is a one-line
-# error with exit status 2. The root-only checks are skipped otherwise.
+# error with exit status 2; `run` as nobody, in a directory only root may
+# enter or a sticky one, leaves an empty -wal file and a database file
+# that holds everything alone. The root-only checks are skipped otherwise.
 #
 # LeakSanitizer still works after the drop here (a non-dumpable process
 # may read its own /proc/self/maps), so the run-integration.sh
@@ -170,5 +172,53 @@ if [ "$ids" = "$want" ] && [ "$caps" = "$ZERO $ZERO" ] && [ "${n:-0}" -eq 5 ] &&
 	ok "run --listen as nobody: no capabilities, captures, stores, serves"
 else
 	not_ok "run --listen as nobody" "ids '$ids', caps '$caps', $n violations via the API, exit $rc: $(head -5 "$TMPD/run.err")"
+fi
+
+# wal_left DB: the -wal file nobody could delete at close is empty (or
+# gone), and the database file alone (copied without it) holds the runs
+wal_left() {
+	if [ -s "$1-wal" ]; then
+		echo "$(stat -c %s "$1-wal") bytes of -wal left"
+		return
+	fi
+	cp "$1" "$TMPD/alone.db"
+	python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+print(c.execute("SELECT count(*) FROM runs WHERE stats IS NOT NULL").fetchone()[0],
+      c.execute("SELECT count(*) FROM violations").fetchone()[0],
+      c.execute("PRAGMA integrity_check").fetchone()[0])' "$TMPD/alone.db"
+	rm -f "$TMPD/alone.db" "$TMPD/alone.db-wal" "$TMPD/alone.db-shm"
+}
+# After the drop, nobody may not delete the -wal file root created in the
+# root-only directory, nor in a sticky one like /tmp: it is emptied
+got=$(wal_left "$TMPD/rootonly/run.db")
+if [ "$got" = "1 5 ok" ]; then
+	ok "run as nobody: the -wal it cannot delete is emptied, the database holds everything"
+else
+	not_ok "run as nobody: -wal emptied" "$got"
+fi
+mkdir -m 1777 "$TMPD/sticky"
+chmod 1777 "$TMPD/sticky"
+if [ -f $E/three-tier.pcap ]; then
+	run run -r $E/three-tier.pcap --inventory $E/inventory.yaml -p $E/policies.yaml \
+		--db "$TMPD/sticky/r.db" -q
+	want_v=$("$SEGWATCH" check -r $E/three-tier.pcap --inventory $E/inventory.yaml \
+		-p $E/policies.yaml --format json 2>/dev/null |
+		python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
+	got=$(wal_left "$TMPD/sticky/r.db")
+	if [ "$RC" -eq 0 ] && [ "$got" = "1 $want_v ok" ] && ! sanitizer_report "$TMPD/err"; then
+		ok "run -r as nobody in a sticky directory: -wal emptied ($want_v violations stored)"
+	else
+		not_ok "run -r in a sticky directory" "exit $RC, $got (want 1 $want_v ok): $(head -3 "$TMPD/err")"
+	fi
+	run run -r $E/three-tier.pcap --inventory $E/inventory.yaml -p $E/policies.yaml \
+		--db "$TMPD/sticky/r.db" -q --user root
+	if [ "$RC" -eq 0 ] && [ ! -e "$TMPD/sticky/r.db-wal" ] && [ ! -e "$TMPD/sticky/r.db-shm" ]; then
+		ok "run -r --user root after it: opens the emptied -wal, and deletes it at close"
+	else
+		not_ok "run -r --user root after an emptied -wal" "exit $RC: $(ls "$TMPD/sticky")"
+	fi
+else
+	skip "run -r in a sticky directory" "no example capture"
 fi
 finish
