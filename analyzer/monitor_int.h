@@ -32,10 +32,18 @@ struct viol_snap {
 	bool deferred;           /* writer: counters left for a later round */
 };
 
+/* A violation's counters. */
+struct viol_counts {
+	uint64_t flows, pkts[2], bytes[2];
+};
+
 /* The writer's record of a violation it stored. */
 struct stored_violation {
 	int64_t row;             /* its row, 0 when not (yet) stored */
 	uint64_t written_ns;     /* monotonic: its counters last written */
+	struct viol_counts added; /* what committed transactions added to the
+	                          * row: the next write adds the rest (other
+	                          * runs may be adding to the same row) */
 };
 
 /* An anomaly as the writer stores it: the strings in one allocation. */

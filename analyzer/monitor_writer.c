@@ -144,13 +144,47 @@ static bool remember_row(struct sw_monitor *mon, uint64_t vid, int64_t row, uint
 	if (!sw_grow_zeroed((void **)&mon->stored, &mon->stored_cap, vid + 1,
 	                    sizeof(*mon->stored)))
 		return false;
-	mon->stored[vid] = (struct stored_violation){ .row = row, .written_ns = now };
+	mon->stored[vid].row = row;
+	mon->stored[vid].written_ns = now;
 	return true;
 }
 
 static int64_t row_of(const struct sw_monitor *mon, uint64_t vid)
 {
 	return vid != 0 && vid < mon->stored_cap ? mon->stored[vid].row : 0;
+}
+
+/* The snapshot with the counters committed transactions already added to
+ * its row taken off: what a write adds. */
+static struct sw_violation unstored_part(const struct sw_monitor *mon, const struct viol_snap *h)
+{
+	struct sw_violation d = h->v;
+
+	if (h->v.id < mon->stored_cap) {
+		const struct viol_counts *a = &mon->stored[h->v.id].added;
+		d.flows -= a->flows;
+		for (int i = 0; i < 2; i++) {
+			d.pkts[i] -= a->pkts[i];
+			d.bytes[i] -= a->bytes[i];
+		}
+	}
+	return d;
+}
+
+/* After a commit: the rows of the violations it wrote hold their
+ * snapshots' counters. */
+static void note_added(struct sw_monitor *mon)
+{
+	for (size_t i = 0; i < mon->held.v.n; i++) {
+		const struct viol_snap *h = &mon->held.v.a[i];
+
+		if (!h->deferred)
+			mon->stored[h->v.id].added = (struct viol_counts){
+				.flows = h->v.flows,
+				.pkts = { h->v.pkts[0], h->v.pkts[1] },
+				.bytes = { h->v.bytes[0], h->v.bytes[1] },
+			};
+	}
 }
 
 /* A stored violation's counters are rewritten at most once per commit
@@ -236,18 +270,21 @@ static enum sw_status store_violations(struct sw_monitor *mon, uint64_t now, siz
 	for (*done = 0; status == SW_OK && *done < mon->held.v.n; ++*done) {
 		struct viol_snap *h = &mon->held.v.a[*done];
 		int64_t row = row_of(mon, h->v.id);
+		struct sw_violation part;
 
 		h->row_assigned = false;
 		h->deferred = false;
 		if (row != 0) {
 			h->deferred = !counters_due(mon, h, now);
 			if (!h->deferred) {
-				status = sw_store_update_violation(st, row, &h->v, err);
+				part = unstored_part(mon, h);
+				status = sw_store_update_violation(st, row, &part, err);
 				mon->stored[h->v.id].written_ns = now;
 			}
 			continue;
 		}
-		status = sw_store_upsert_violation(st, &h->v, &row, err);
+		part = unstored_part(mon, h);
+		status = sw_store_upsert_violation(st, &part, &row, err);
 		if (status == SW_OK && !remember_row(mon, h->v.id, row, now))
 			status = sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
 		h->row_assigned = status == SW_OK;
@@ -286,6 +323,7 @@ static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 	else
 		sw_store_rollback_batch(st);
 	if (status == SW_OK) {
+		note_added(mon);
 		sw_monitor_edges_committed(mon->edges, now, mon->cfg.commit_interval_ns);
 	} else {
 		sw_monitor_edges_rolled_back(mon->edges);

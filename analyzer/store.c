@@ -198,15 +198,28 @@ static enum sw_status pragma_int(struct sw_store *st, const char *sql, int *out,
 	return SW_OK;
 }
 
-static enum sw_status set_wal(struct sw_store *st, struct sw_err *err)
+/* Switching a new database to WAL takes an exclusive lock, and SQLite
+ * answers busy at once (its busy handler would risk a deadlock) when
+ * another process is switching it too (run and serve started together):
+ * retried every 10 ms for up to timeout_ms. */
+static enum sw_status set_wal(struct sw_store *st, unsigned timeout_ms, struct sw_err *err)
 {
+	const struct timespec pause = { .tv_nsec = 10000000 };
 	sqlite3_stmt *s;
 	const unsigned char *mode;
 	bool wal;
+	int rc;
 
-	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL) != SQLITE_OK)
-		return sw_store_fail(st, err, "set the journal mode");
-	if (sqlite3_step(s) != SQLITE_ROW) {
+	for (unsigned waited = 0;; waited += 10) {
+		if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL) != SQLITE_OK)
+			return sw_store_fail(st, err, "set the journal mode");
+		rc = sqlite3_step(s);
+		if ((rc & 0xff) != SQLITE_BUSY || waited >= timeout_ms)
+			break;
+		sqlite3_finalize(s);
+		nanosleep(&pause, NULL);
+	}
+	if (rc != SQLITE_ROW) {
 		sqlite3_finalize(s);
 		return sw_store_fail(st, err, "switch the database to WAL mode");
 	}
@@ -225,10 +238,22 @@ static enum sw_status migrate_one(struct sw_store *st, const struct sw_schema_mi
 {
 	char sql[64], doing[128];
 	sqlite3_stmt *s = NULL;
-	int rc;
+	int rc, version;
 
 	if (sw_store_exec(st, "BEGIN IMMEDIATE", "start a migration", err) != SW_OK)
 		return err ? err->status : SW_ERR_IO;
+	/* another process (run and serve started together on a new database)
+	 * may have migrated since the version was read at open; under the
+	 * write lock the version read now is the one to go from */
+	if (pragma_int(st, "PRAGMA user_version", &version, err) != SW_OK) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return err ? err->status : SW_ERR_IO;
+	}
+	if (version >= m->version) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		st->version = version;
+		return SW_OK;
+	}
 	if (sqlite3_exec(st->db, m->sql, NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_prepare_v2(st->db, "INSERT INTO schema_meta (version, name, applied_ns) "
@@ -256,6 +281,13 @@ fail:
 	return err ? err->status : SW_ERR_IO;
 }
 
+static enum sw_status too_new(const struct sw_store *st, int latest, struct sw_err *err)
+{
+	return sw_err_set(err, SW_ERR_UNSUPPORTED, st->path, 0, 0,
+	                  "the database has schema version %d, newer than this segwatch "
+	                  "knows (%d): use a newer segwatch or another --db", st->version, latest);
+}
+
 static enum sw_status migrate(struct sw_store *st, const struct sw_store_config *cfg,
                               struct sw_err *err)
 {
@@ -269,10 +301,7 @@ static enum sw_status migrate(struct sw_store *st, const struct sw_store_config 
 		                  "this segwatch was built without its database schema "
 		                  "(schema/embed.sh did not run): rebuild it with make");
 	if (st->version > latest)
-		return sw_err_set(err, SW_ERR_UNSUPPORTED, st->path, 0, 0,
-		                  "the database has schema version %d, newer than this "
-		                  "segwatch knows (%d): use a newer segwatch or another --db",
-		                  st->version, latest);
+		return too_new(st, latest, err);
 	if (st->read_only) {
 		if (st->version < latest)
 			return sw_err_set(err, SW_ERR_UNSUPPORTED, st->path, 0, 0,
@@ -290,9 +319,11 @@ static enum sw_status migrate(struct sw_store *st, const struct sw_store_config 
 		cfg->notice(cfg->notice_ctx, msg);
 	}
 	started = sw_store_now_ns();
-	for (int i = st->version; i < latest; i++)
-		if (migrate_one(st, &sw_schema_migrations[i], err) != SW_OK)
+	while (st->version < latest)
+		if (migrate_one(st, &sw_schema_migrations[st->version], err) != SW_OK)
 			return err ? err->status : SW_ERR_IO;
+	if (st->version > latest) /* a newer segwatch migrated it meanwhile */
+		return too_new(st, latest, err);
 	if (announce) {
 		snprintf(msg, sizeof(msg), "%s: upgraded to schema version %d in %.1f s", st->path,
 		         latest, (double)(sw_store_now_ns() - started) / 1e9);
@@ -315,7 +346,7 @@ static enum sw_status setup(struct sw_store *st, const struct sw_store_config *c
 	if (pragma_int(st, "PRAGMA user_version", &st->version, err) != SW_OK)
 		return err ? err->status : SW_ERR_IO;
 	if (!st->read_only) {
-		if (st->version <= sw_store_schema_latest() && set_wal(st, err) != SW_OK)
+		if (st->version <= sw_store_schema_latest() && set_wal(st, timeout, err) != SW_OK)
 			return err ? err->status : SW_ERR_IO;
 		if (sw_store_exec(st, "PRAGMA synchronous=NORMAL", "configure the database",
 		                  err) != SW_OK)
@@ -501,11 +532,7 @@ enum sw_status sw_store_run_begin(struct sw_store *st, uint64_t started_ns,
 	status = sw_store_begin_batch(st, err);
 	if (status != SW_OK)
 		return status;
-	if (sqlite3_exec(st->db, "UPDATE violations SET prior_flows = flows, "
-	                 "prior_src_pkts = src_pkts, prior_src_bytes = src_bytes, "
-	                 "prior_dst_pkts = dst_pkts, prior_dst_bytes = dst_bytes",
-	                 NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db, "INSERT INTO runs (started_ns, sources) VALUES (?1, ?2)",
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO runs (started_ns, sources) VALUES (?1, ?2)",
 	                       -1, &s, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)started_ns);

@@ -350,6 +350,56 @@ static void test_upgrade_is_announced(void **state)
 	assert_int_equal(nt.n, 2);
 }
 
+/* The notice before an upgrade comes after the version was read: there,
+ * another process opens the same database and upgrades it first. */
+struct racing_open {
+	const char *path;
+	int opened;
+};
+
+static void upgrade_meanwhile(void *ctx, const char *msg)
+{
+	struct racing_open *r = ctx;
+	struct sw_err err;
+	struct sw_store *other;
+
+	if (strstr(msg, "upgrading") == NULL)
+		return;
+	other = sw_store_open(r->path, NULL, &err);
+	if (other == NULL)
+		fail_msg("%s", err.msg);
+	sw_store_close(other);
+	r->opened++;
+}
+
+/* Two processes opening one database at once (run and serve started
+ * together) both find it old; the one whose turn comes second goes on from
+ * the version it finds under the write lock, not the one it read. */
+static void test_upgrade_raced_by_another_handle(void **state)
+{
+	struct sfx *x = *state;
+	struct racing_open r = { .path = x->db };
+	const struct sw_store_config cfg = { .notice = upgrade_meanwhile, .notice_ctx = &r };
+	struct sw_err err;
+	struct sw_store *st;
+	sqlite3 *db;
+
+	make_old_database(x->db, 3);
+	st = sw_store_open(x->db, &cfg, &err);
+	if (st == NULL)
+		fail_msg("%s", err.msg);
+	assert_int_equal(r.opened, 1);
+	assert_int_equal(sw_store_schema_version(st), sw_store_schema_latest());
+	sw_store_close(st);
+	db = raw_open(x->db);
+	/* each migration applied once */
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM schema_meta"), sw_store_schema_latest());
+	assert_int_equal(raw_int(db, "SELECT count(DISTINCT version) FROM schema_meta"),
+	                 sw_store_schema_latest());
+	assert_text(db, "PRAGMA integrity_check", "ok");
+	sqlite3_close(db);
+}
+
 static void test_migrates_an_empty_file(void **state)
 {
 	struct sfx *x = *state;
@@ -458,22 +508,25 @@ static void test_upsert_deduplicates(void **state)
 	sqlite3 *db;
 
 	id1 = upsert(st, &v);
-	/* the aggregate grew: 3 flows, seen earlier and later */
-	v.flows = 3;
+	/* 2 flows more (an upsert adds what its writer has not stored yet),
+	 * seen earlier and later; the samples stay the row's first ones */
+	v.flows = 2;
 	v.n_samples = 3;
 	v.samples[1].flow_id = 101;
 	v.samples[2].flow_id = 102;
-	v.pkts[0] = 30;
-	v.bytes[1] = 999;
+	v.pkts[0] = 27;
+	v.bytes[1] = 879;
 	v.first_ns = T0 + 5 * SEC;
 	v.last_ns = T0 + 20 * SEC;
 	v.fw_verdict = SW_FW_DROP;
 	snprintf(v.fw_prefix, sizeof(v.fw_prefix), "DROP web->db");
 	id2 = upsert(st, &v);
 	assert_int_equal(id1, id2);
-	/* an older report of the same key does not narrow the times */
+	/* an older report of the same key, with nothing new, does not narrow
+	 * the times */
 	v.first_ns = T0 + 8 * SEC;
 	v.last_ns = T0 + 9 * SEC;
+	v.flows = v.pkts[0] = v.pkts[1] = v.bytes[0] = v.bytes[1] = 0;
 	assert_int_equal(upsert(st, &v), id1);
 	/* another reason is another key */
 	other.reason = SW_REASON_DENIED_BOTH;
@@ -497,7 +550,7 @@ static void test_upsert_deduplicates(void **state)
 	assert_text(db, "SELECT src || ' ' || dst || ' ' || src_ns || ' ' || dst_ns FROM violations"
 	                " WHERE reason='denied_ingress'", "corp/cli prod/db corp prod");
 	assert_text(db, "SELECT sample_flow_ids FROM violations WHERE reason='denied_ingress'",
-	            "[100,101,102]");
+	            "[100]");
 	assert_int_equal(raw_int(db, "SELECT json_array_length(sample_flow_ids) FROM violations "
 	                             "WHERE reason='denied_both'"), 1);
 	assert_text(db, "SELECT state FROM violations WHERE id = 1", "open");
@@ -505,8 +558,8 @@ static void test_upsert_deduplicates(void **state)
 }
 
 /* A key already stored (by an earlier run) met again inside a batch: the
- * plain INSERT tried first fails on the key, the row is folded into
- * instead, and the rest of the batch is kept. */
+ * plain INSERT tried first fails on the key, the counters are added to the
+ * row instead, and the rest of the batch is kept. */
 static void test_known_key_in_a_batch(void **state)
 {
 	struct sfx *x = *state;
@@ -532,7 +585,7 @@ static void test_known_key_in_a_batch(void **state)
 	db = raw_open(x->db);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM violations"), 2);
 	assert_int_equal(raw_int(db, "SELECT id FROM violations WHERE dst = 'prod/web'"), other);
-	assert_int_equal(raw_int(db, "SELECT flows FROM violations WHERE dst = 'prod/db'"), 7);
+	assert_int_equal(raw_int(db, "SELECT flows FROM violations WHERE dst = 'prod/db'"), 2 + 7);
 	assert_int_equal(raw_int(db, "SELECT last_seen_ns FROM violations WHERE dst = 'prod/db'"),
 	                 (int64_t)(T0 + 9 * SEC));
 	sqlite3_close(db);
@@ -556,7 +609,7 @@ static void test_external_identity_and_runs_add_up(void **state)
 	assert_int_equal(sw_store_run_end(st, T0 + 61 * SEC, &rs, &err), SW_ERR_INVALID);
 	sw_store_close(st);
 
-	/* a second run's aggregate starts from zero and adds to the first's */
+	/* a second run adds what it counts to the first's totals */
 	st = open_ok(x->db);
 	assert_int_equal(sw_store_run_begin(st, T0 + 100 * SEC, "nflog:5", &run2, &err), SW_OK);
 	assert_true(run2 > run1);
@@ -565,8 +618,8 @@ static void test_external_identity_and_runs_add_up(void **state)
 	v.last_ns = T0 + 101 * SEC;
 	v.samples[0].flow_id = 7;
 	assert_int_equal(upsert(st, &v), id);
-	v.flows = 5; /* the same run's aggregate grows: set, not added */
-	v.pkts[0] = 15;
+	v.flows = 3; /* the run counted 3 more (5 in all): it adds those */
+	v.pkts[0] = 9;
 	assert_int_equal(upsert(st, &v), id);
 	sw_store_close(st);
 
@@ -583,6 +636,41 @@ static void test_external_identity_and_runs_add_up(void **state)
 	assert_int_equal(raw_int(db, "SELECT json_extract(stats, '$.eth1.received') FROM runs "
 	                             "WHERE id = 1"), 1000);
 	assert_int_equal(raw_int(db, "SELECT ended_ns IS NULL FROM runs WHERE id = 2"), 1);
+	sqlite3_close(db);
+}
+
+/* Two runs at once on one database (two handles) count the same key: each
+ * adds what it counted, in whatever order their batches commit, and a run
+ * starting meanwhile loses nothing of the other's. */
+static void test_concurrent_runs_add_up(void **state)
+{
+	struct sfx *x = *state;
+	struct sw_store *a = open_ok(x->db), *b = open_ok(x->db);
+	struct sw_violation v = mkviol("corp/cli", "10.9.0.1", "prod/db", "10.0.2.10", 5432,
+	                               SW_REASON_DENIED_INGRESS, T0, T0 + SEC, 3);
+	struct sw_violation w = mkviol("corp/cli", "10.9.0.1", "prod/db", "10.0.2.10", 5432,
+	                               SW_REASON_DENIED_INGRESS, T0 + 2 * SEC, T0 + 3 * SEC, 5);
+	struct sw_err err;
+	int64_t ida, idb;
+	sqlite3 *db;
+
+	assert_int_equal(sw_store_run_begin(a, T0, "pcap:eth1", NULL, &err), SW_OK);
+	ida = upsert(a, &v);
+	assert_int_equal(sw_store_run_begin(b, T0, "pcap:eth2", NULL, &err), SW_OK);
+	idb = upsert(b, &w);
+	assert_int_equal(ida, idb);
+	v.flows = 4; /* a's run counted 4 more */
+	v.last_ns = T0 + 5 * SEC;
+	assert_int_equal(sw_store_update_violation(a, ida, &v, &err), SW_OK);
+	w.flows = 1; /* and b's 1 more */
+	assert_int_equal(sw_store_update_violation(b, idb, &w, &err), SW_OK);
+	sw_store_close(a);
+	sw_store_close(b);
+
+	db = raw_open(x->db);
+	assert_int_equal(raw_int(db, "SELECT flows FROM violations"), 3 + 5 + 4 + 1);
+	assert_int_equal(raw_int(db, "SELECT last_seen_ns FROM violations"), (int64_t)(T0 + 5 * SEC));
+	assert_int_equal(raw_int(db, "SELECT first_seen_ns FROM violations"), (int64_t)T0);
 	sqlite3_close(db);
 }
 
@@ -1150,7 +1238,7 @@ static void crash_writer(const char *path, int fd)
 			if (sw_store_put_flow(st, &sf, &err) != SW_OK)
 				_exit(4);
 		}
-		v.flows = b;
+		v.flows = 1; /* each batch adds one flow to the violation */
 		v.last_ns = T0 + b;
 		if (sw_store_upsert_violation(st, &v, NULL, &err) != SW_OK ||
 		    sw_store_commit_batch(st, &err) != SW_OK)
@@ -1250,18 +1338,29 @@ static void test_bulk_100k_flows(void **state)
 struct pipe_ctx {
 	struct sw_store *st;
 	int64_t row[16];  /* store row id by in-memory violation id */
+	struct sw_violation stored[16]; /* by id: the counters stored */
 	unsigned upserts;
 };
 
+/* Each change of a violation is stored as the writer does: what it has
+ * not yet added to the row. */
 static void to_store(void *ctx, enum sw_violation_event ev, const struct sw_violation *v,
                      const struct sw_flow *f)
 {
 	struct pipe_ctx *p = ctx;
+	struct sw_violation part = *v;
 	int64_t id;
 
 	(void)ev;
 	(void)f;
-	id = upsert(p->st, v);
+	assert_true(v->id < SW_ARRAY_SIZE(p->row));
+	part.flows -= p->stored[v->id].flows;
+	for (int i = 0; i < 2; i++) {
+		part.pkts[i] -= p->stored[v->id].pkts[i];
+		part.bytes[i] -= p->stored[v->id].bytes[i];
+	}
+	p->stored[v->id] = *v;
+	id = upsert(p->st, &part);
 	assert_true(v->id < SW_ARRAY_SIZE(p->row));
 	assert_true(p->row[v->id] == 0 || p->row[v->id] == id);
 	p->row[v->id] = id;
@@ -1448,6 +1547,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_create_reopen, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_an_empty_file, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_is_announced, sfx_setup, sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_raced_by_another_handle, sfx_setup,
+		                                sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_a_newer_schema, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_open, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_config_checked_before_any_file, sfx_setup,
@@ -1456,6 +1557,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_upsert_deduplicates, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_external_identity_and_runs_add_up, sfx_setup,
 		                                sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_runs_add_up, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_put_flow_round_trip, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_discards_the_batch, sfx_setup,
 		                                sfx_teardown),

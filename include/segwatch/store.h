@@ -97,9 +97,7 @@ struct sw_store_run_stats {
 
 /* Records the start of a run (sources: free text such as "pcap:eth1",
  * borrowed) and makes it the handle's current run: later flows belong to
- * it. Folds every violation's counters into its prior_* columns, so that
- * this run's aggregates (which start from 0) add to earlier runs' totals.
- * *run_id (may be NULL) gets the run's id. Not inside a batch. */
+ * it. *run_id (may be NULL) gets the run's id. Not inside a batch. */
 enum sw_status sw_store_run_begin(struct sw_store *st, uint64_t started_ns,
                                   const char *sources, int64_t *run_id,
                                   struct sw_err *err) SW_WUR;
@@ -131,16 +129,18 @@ struct sw_store_flow {
 enum sw_status sw_store_put_flow(struct sw_store *st, const struct sw_store_flow *sf,
                                  struct sw_err *err) SW_WUR;
 
-/* Inserts v's key or updates its row: counters become prior_* + v's
- * (v holds the current run's aggregate), first/last seen widen, firewall
- * verdict, summary and explanation are replaced; samples are kept once a
- * row has them from an earlier run. Triage state is untouched. *row_id (may
- * be NULL) gets the row's id (stable for the key). Borrows v. */
+/* Inserts v's key or adds to its row: v's counters are added (they are
+ * what this writer has not yet stored of the key: the first time, all it
+ * counted), first/last seen widen, firewall verdict, summary and
+ * explanation are replaced; samples stay those the row was created with.
+ * Adding, not setting, keeps the totals right when several writers (runs
+ * at once on one database) count the same key. Triage state is untouched.
+ * *row_id (may be NULL) gets the row's id (stable for the key). Borrows v. */
 enum sw_status sw_store_upsert_violation(struct sw_store *st, const struct sw_violation *v,
                                          int64_t *row_id, struct sw_err *err) SW_WUR;
 
-/* The cheap path for a violation already stored in this run (row_id from
- * sw_store_upsert_violation): only its counters, first/last seen and
+/* The cheap path for a violation this writer stored before (row_id from
+ * sw_store_upsert_violation): v's counters are added, first/last seen and
  * firewall verdict change, exactly as the upsert would change them; the
  * explanation, summary and samples are left alone. SW_ERR_NOTFOUND when
  * the row is gone. Borrows v. */

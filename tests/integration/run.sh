@@ -20,6 +20,10 @@
 #   service-map        the per-minute edge sums (edge_minutes) equal the
 #                      stored flows grouped by minute, src, dst, proto, port
 #   integrity          PRAGMA integrity_check and foreign_key_check pass
+#   same-new-db        six runs started together on one new database (run
+#                      and serve in one unit do that) all succeed: each
+#                      migration applied once, six runs stored, and every
+#                      violation's flow count is six times check's
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.." || exit 2
 SEGWATCH=${SEGWATCH:-./build/asan/segwatch}
@@ -210,4 +214,31 @@ EOF
 
 r=$(python3 -c 'import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); print(d.execute("PRAGMA integrity_check").fetchone()[0], len(d.execute("PRAGMA foreign_key_check").fetchall()))' "$DB")
 [ "$r" = "ok 0" ] && ok integrity || not_ok integrity "$r"
+
+# Six runs at once on one new database: each must wait for the others'
+# switch to WAL and their migrations, and none may apply one twice.
+SHARED_DB="$TMPD/shared.db"
+for i in 1 2 3 4 5 6; do
+	"$SEGWATCH" run -r "$CAP" --inventory $D/inventory.yaml -p $D/policies.yaml \
+		--db "$SHARED_DB" -q >/dev/null 2>"$TMPD/same$i.err" &
+	eval "pid$i=\$!"
+done
+failed=""
+for i in 1 2 3 4 5 6; do
+	eval "wait \$pid$i" || failed="$failed run $i exit $?: $(head -2 "$TMPD/same$i.err");"
+	sanitizer_report "$TMPD/same$i.err" && failed="$failed run $i sanitizer report;"
+done
+r=$(python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT count(*), count(DISTINCT version) FROM schema_meta").fetchone(),
+      db.execute("SELECT count(*) FROM runs WHERE ended_ns IS NOT NULL").fetchone()[0],
+      db.execute("PRAGMA integrity_check").fetchone()[0])' "$SHARED_DB")
+python3 "$TMPD/compare.py" "$SHARED_DB" "$TMPD/check.json" 6 >"$TMPD/cmp" 2>&1 ||
+	failed="$failed counters: $(head -3 "$TMPD/cmp");"
+latest=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("PRAGMA user_version").fetchone()[0])' "$SHARED_DB")
+if [ -z "$failed" ] && [ "$r" = "($latest, $latest) 6 ok" ]; then
+	ok "same-new-db # 6 runs, schema $latest"
+else
+	not_ok same-new-db "$failed $r"
+fi
 finish
