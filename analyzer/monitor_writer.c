@@ -276,12 +276,17 @@ static enum sw_status store_violations(struct sw_monitor *mon, uint64_t now, siz
 		h->deferred = false;
 		if (row != 0) {
 			h->deferred = !counters_due(mon, h, now);
-			if (!h->deferred) {
-				part = unstored_part(mon, h);
-				status = sw_store_update_violation(st, row, &part, err);
-				mon->stored[h->v.id].written_ns = now;
-			}
-			continue;
+			if (h->deferred)
+				continue;
+			part = unstored_part(mon, h);
+			status = sw_store_update_violation(st, row, &part, err);
+			mon->stored[h->v.id].written_ns = now;
+			if (status != SW_ERR_NOTFOUND)
+				continue;
+			/* its row was deleted meanwhile (by hand): stored again,
+			 * whole, as a new one */
+			mon->stored[h->v.id] = (struct stored_violation){ 0 };
+			status = SW_OK;
 		}
 		part = unstored_part(mon, h);
 		status = sw_store_upsert_violation(st, &part, &row, err);

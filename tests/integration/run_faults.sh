@@ -18,6 +18,9 @@
 #   map-refused    transactions fail half-way (a trigger refuses the map's
 #                  rows) and are retried whole: the map counts each stored
 #                  flow once
+#   row-deleted    a violation's row is deleted by hand during the run: the
+#                  next write of its counters stores it again, whole, and
+#                  nothing fails or is lost
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.." || exit 2
 SEGWATCH=${SEGWATCH:-./build/asan/segwatch}
@@ -203,6 +206,56 @@ db.execute("DELETE FROM refuse"); db.commit()' "$db"
 	fi
 else
 	not_ok map-refused "segwatch run did not start: $(head -3 "$TMPD/run.err")"
+	kill -9 "$RUN_PID" 2>/dev/null
+fi
+
+# same_port N: N connection attempts from the client to the server's port
+# 31999, one key: a/client -> b/server tcp/31999, denied by ingress.
+same_port() {
+	python3 -c 'import socket, sys, time
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.2", 0))
+    try: s.connect(("127.0.0.3", 31999))
+    except OSError: pass
+    s.close(); time.sleep(0.04)' "$1"
+}
+# row_flows DB: the flows count of the key's violation row, or "none".
+row_flows() {
+	python3 -c 'import sqlite3, sys
+r = sqlite3.connect(sys.argv[1], timeout=10).execute(
+    "SELECT flows FROM violations WHERE port = 31999").fetchone()
+print(r[0] if r else "none")' "$1"
+}
+db="$TMPD/deleted.db"
+if start_run "$db"; then
+	same_port 3
+	for _ in $(seq 50); do [ "$(row_flows "$db")" = 3 ] && break; sleep 0.1; done
+	before=$(row_flows "$db")
+	python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], timeout=10)
+db.execute("DELETE FROM violations WHERE port = 31999"); db.commit()' "$db"
+	same_port 4
+	sleep 1 # the counters' next write (commit interval 200 ms)
+	kill -TERM "$RUN_PID"
+	wait "$RUN_PID"
+	rc=$?
+	got=$(python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT flows FROM violations WHERE port = 31999").fetchone()[0],
+      db.execute("SELECT count(*) FROM flows WHERE dport = 31999").fetchone()[0],
+      db.execute("SELECT count(*) FROM flows WHERE dport = 31999 AND violation_id ="
+                 " (SELECT id FROM violations WHERE port = 31999)").fetchone()[0])' "$db" 2>&1)
+	if sanitizer_report "$TMPD/run.err"; then
+		not_ok row-deleted "sanitizer report"
+	elif [ "$rc" -ne 0 ] || grep -q "retried" "$TMPD/run.err"; then
+		not_ok row-deleted "exit status $rc: $(head -3 "$TMPD/run.err")"
+	elif [ "$before" != 3 ] || [ "$got" != "7 7 7" ]; then
+		not_ok row-deleted "flows before the delete $before; after: row, flows, flows in it: $got (want 7 7 7)"
+	else
+		ok "row-deleted # stored again with the run's 7 flows"
+	fi
+else
+	not_ok row-deleted "segwatch run did not start: $(head -3 "$TMPD/run.err")"
 	kill -9 "$RUN_PID" 2>/dev/null
 fi
 finish
