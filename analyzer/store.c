@@ -6,6 +6,7 @@
  */
 #include "store_int.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -367,6 +368,32 @@ static enum sw_status setup(struct sw_store *st, const struct sw_store_config *c
 	return migrate(st, cfg, err);
 }
 
+/* The database file's identity, to tell later whether the file at the
+ * path is still the one being written. */
+static void note_file(struct sw_store *st)
+{
+	struct stat sb;
+
+	st->file_known = stat(st->path, &sb) == 0;
+	st->file_dev = sb.st_dev;
+	st->file_ino = sb.st_ino;
+}
+
+/* Whether the file at the path is gone or another one: SQLite would go on
+ * writing the old one, unreachable, and everything written from then on
+ * would be lost. A path this process may not look up (after dropping
+ * privileges) is taken to be in place. */
+static bool file_replaced(const struct sw_store *st)
+{
+	struct stat sb;
+
+	if (!st->file_known)
+		return false;
+	if (stat(st->path, &sb) != 0)
+		return errno == ENOENT || errno == ENOTDIR;
+	return sb.st_dev != st->file_dev || sb.st_ino != st->file_ino;
+}
+
 struct sw_store *sw_store_open(const char *path, const struct sw_store_config *cfg,
                                struct sw_err *err)
 {
@@ -409,6 +436,7 @@ struct sw_store *sw_store_open(const char *path, const struct sw_store_config *c
 		sw_store_close(st);
 		return NULL;
 	}
+	note_file(st);
 	return st;
 }
 
@@ -486,6 +514,11 @@ enum sw_status sw_store_begin_batch(struct sw_store *st, struct sw_err *err)
 {
 	if (st->in_batch)
 		return sw_err_set(err, SW_ERR_INVALID, st->path, 0, 0, "a batch is already open");
+	if (file_replaced(st))
+		return sw_err_set(err, SW_ERR_IO, st->path, 0, 0,
+		                  "the database file was deleted, moved or replaced while in use: "
+		                  "what is written now would be lost; restart segwatch to "
+		                  "create it again");
 	/* IMMEDIATE: take the write lock now, so a busy database fails here
 	 * (after busy_timeout) and never half-way through the batch */
 	if (sw_store_exec(st, "BEGIN IMMEDIATE", "start a write batch", err) != SW_OK)

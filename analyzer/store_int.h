@@ -7,6 +7,7 @@
 #define SEGWATCH_STORE_INT_H
 
 #include <sqlite3.h>
+#include <sys/types.h>
 
 #include "segwatch/store.h"
 
@@ -41,6 +42,9 @@ struct sw_store {
 	size_t sql_cached;
 	struct sw_expl_cache *expl; /* store_explain.c; NULL until used */
 	struct sw_identity_pairs *pairs; /* store_identities.c; NULL until used */
+	bool file_known;         /* file_dev and file_ino hold the file's */
+	dev_t file_dev;          /* identity at open (see sw_store_begin_batch) */
+	ino_t file_ino;
 };
 
 /* store_identities.c: notes that address ip had endpoint identity in a

@@ -740,6 +740,36 @@ static void test_put_flow_round_trip(void **state)
 	sqlite3_close(db);
 }
 
+/* The database file deleted or replaced under an open handle: SQLite
+ * would go on writing the old file, unreachable; every batch is refused
+ * instead, with the reason. */
+static void test_file_replaced_refuses_writes(void **state)
+{
+	struct sfx *x = *state;
+	struct sw_store *st = open_ok(x->db);
+	char moved[600];
+	struct sw_err err;
+	int fd;
+
+	assert_int_equal(sw_store_begin_batch(st, &err), SW_OK);
+	assert_int_equal(sw_store_commit_batch(st, &err), SW_OK);
+	snprintf(moved, sizeof(moved), "%s.moved", x->db);
+	assert_int_equal(rename(x->db, moved), 0);
+	assert_int_equal(sw_store_begin_batch(st, &err), SW_ERR_IO);
+	assert_non_null(strstr(err.msg, "deleted, moved or replaced"));
+	assert_string_equal(err.file, x->db);
+	assert_int_equal(rename(moved, x->db), 0); /* back in place: writes again */
+	assert_int_equal(sw_store_begin_batch(st, &err), SW_OK);
+	assert_int_equal(sw_store_commit_batch(st, &err), SW_OK);
+	assert_int_equal(rename(x->db, moved), 0); /* another file at the path */
+	fd = open(x->db, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(sw_store_begin_batch(st, &err), SW_ERR_IO);
+	sw_store_close(st);
+	unlink(moved);
+}
+
 static void test_rollback_discards_the_batch(void **state)
 {
 	struct sfx *x = *state;
@@ -1559,6 +1589,8 @@ int main(void)
 		                                sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_runs_add_up, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_put_flow_round_trip, sfx_setup, sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_file_replaced_refuses_writes, sfx_setup,
+		                                sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_discards_the_batch, sfx_setup,
 		                                sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_identity_pairs_survive_rollback, sfx_setup,

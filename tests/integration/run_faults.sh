@@ -21,6 +21,9 @@
 #   row-deleted    a violation's row is deleted by hand during the run: the
 #                  next write of its counters stores it again, whole, and
 #                  nothing fails or is lost
+#   file-deleted   the database file is deleted during the run: no write
+#                  goes to the unreachable file, the run says why, counts
+#                  what it could not store and exits 1 (it told of success)
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/../.." || exit 2
 SEGWATCH=${SEGWATCH:-./build/asan/segwatch}
@@ -256,6 +259,29 @@ print(db.execute("SELECT flows FROM violations WHERE port = 31999").fetchone()[0
 	fi
 else
 	not_ok row-deleted "segwatch run did not start: $(head -3 "$TMPD/run.err")"
+	kill -9 "$RUN_PID" 2>/dev/null
+fi
+
+db="$TMPD/gone.db"
+if start_run "$db"; then
+	same_port 2
+	sleep 0.5
+	rm -f "$db" "$db-wal" "$db-shm"
+	same_port 3
+	sleep 0.5
+	kill -TERM "$RUN_PID"
+	wait "$RUN_PID"
+	rc=$?
+	if sanitizer_report "$TMPD/run.err"; then
+		not_ok file-deleted "sanitizer report"
+	elif [ "$rc" -ne 1 ] || ! grep -q "database file was deleted, moved or replaced" "$TMPD/run.err" ||
+	     ! grep -q "could not be stored" "$TMPD/run.err"; then
+		not_ok file-deleted "exit status $rc: $(grep -v capturing "$TMPD/run.err" | head -3)"
+	else
+		ok "file-deleted # $(grep -o '[0-9]* records' "$TMPD/run.err") not stored, said so, exit 1"
+	fi
+else
+	not_ok file-deleted "segwatch run did not start: $(head -3 "$TMPD/run.err")"
 	kill -9 "$RUN_PID" 2>/dev/null
 fi
 finish
