@@ -379,11 +379,7 @@ static void note_file(struct sw_store *st)
 	st->file_ino = sb.st_ino;
 }
 
-/* Whether the file at the path is gone or another one: SQLite would go on
- * writing the old one, unreachable, and everything written from then on
- * would be lost. A path this process may not look up (after dropping
- * privileges) is taken to be in place. */
-static bool file_replaced(const struct sw_store *st)
+bool sw_store_file_replaced(const struct sw_store *st)
 {
 	struct stat sb;
 
@@ -514,7 +510,9 @@ enum sw_status sw_store_begin_batch(struct sw_store *st, struct sw_err *err)
 {
 	if (st->in_batch)
 		return sw_err_set(err, SW_ERR_INVALID, st->path, 0, 0, "a batch is already open");
-	if (file_replaced(st))
+	/* SQLite would go on writing the old file, unreachable: everything
+	 * written from then on would be lost */
+	if (sw_store_file_replaced(st))
 		return sw_err_set(err, SW_ERR_IO, st->path, 0, 0,
 		                  "the database file was deleted, moved or replaced while in use: "
 		                  "what is written now would be lost; restart segwatch to "

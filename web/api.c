@@ -319,6 +319,7 @@ static enum MHD_Result post(struct sw_web *w, struct MHD_Connection *c, struct w
 		                      "the database cannot be written by this server");
 	sw_err_clear(&err);
 	pthread_mutex_lock(&w->write_mu);
+	web_writer_refresh(w);
 	st = sw_store_query_transition(w->writer, rt->resource, id, rt->action,
 	                               has_who ? who : NULL, web_now_ns(), &json, &len, &err);
 	pthread_mutex_unlock(&w->write_mu);

@@ -47,17 +47,52 @@ void web_log(const struct sw_web *w, const char *fmt, ...)
 
 /* ---- reader handles ---- */
 
+static const struct sw_store_config reader_config = {
+	.busy_timeout_ms = SW_STORE_BUSY_TIMEOUT_DEFAULT_MS,
+	.cache_mib = READER_CACHE_MIB,
+	.read_only = true,
+};
+
+/* A reader whose database file was replaced (an audit written anew at the
+ * same path) opens the new one and forgets its cached answers; while the
+ * new file cannot be opened (still being created), it answers from the
+ * old one. Reader locked. */
+static void reader_refresh(struct sw_web *w, struct web_reader *r)
+{
+	struct web_cache *cache;
+	struct sw_store *st;
+	struct sw_err err;
+
+	if (!sw_store_file_replaced(r->st))
+		return;
+	st = sw_store_open(w->db_path, &reader_config, &err);
+	cache = st != NULL ? web_cache_new() : NULL;
+	if (cache == NULL) {
+		sw_store_close(st);
+		return;
+	}
+	sw_store_close(r->st);
+	web_cache_free(r->cache);
+	r->st = st;
+	r->cache = cache;
+}
+
 struct web_reader *web_reader_get(struct sw_web *w)
 {
 	unsigned start = __atomic_fetch_add(&w->next_reader, 1, __ATOMIC_RELAXED);
+	struct web_reader *r = NULL;
 
-	for (size_t i = 0; i < w->n_readers; i++) {
-		struct web_reader *r = &w->readers[(start + i) % w->n_readers];
-		if (pthread_mutex_trylock(&r->mu) == 0)
-			return r;
+	for (size_t i = 0; i < w->n_readers && r == NULL; i++) {
+		struct web_reader *cand = &w->readers[(start + i) % w->n_readers];
+		if (pthread_mutex_trylock(&cand->mu) == 0)
+			r = cand;
 	}
-	pthread_mutex_lock(&w->readers[start % w->n_readers].mu);
-	return &w->readers[start % w->n_readers];
+	if (r == NULL) {
+		r = &w->readers[start % w->n_readers];
+		pthread_mutex_lock(&r->mu);
+	}
+	reader_refresh(w, r);
+	return r;
 }
 
 void web_reader_put(struct web_reader *r)
@@ -146,13 +181,37 @@ static void log_notice(void *ctx, const char *msg)
 	web_log(ctx, "%s", msg);
 }
 
+static struct sw_store_config writer_config(struct sw_web *w)
+{
+	return (struct sw_store_config){ .busy_timeout_ms = WRITER_BUSY_MS,
+	                                 .cache_mib = READER_CACHE_MIB / 4,
+	                                 .notice = log_notice, .notice_ctx = w };
+}
+
+/* The writable handle after its database file was replaced: the new one
+ * (write_mu held). Until it can be opened, writes fail on the old one,
+ * which says why. */
+void web_writer_refresh(struct sw_web *w)
+{
+	struct sw_store_config sc = writer_config(w);
+	struct sw_store *st;
+	struct sw_err err;
+
+	if (w->writer == NULL || !sw_store_file_replaced(w->writer))
+		return;
+	st = sw_store_open(w->db_path, &sc, &err);
+	if (st == NULL)
+		return;
+	sw_store_close(w->writer);
+	w->writer = st;
+	web_log(w, "%s: the database file was replaced: reopened", w->db_path);
+}
+
 /* The writable handle; a database that cannot be written only disables
  * the POST routes. */
 static enum sw_status open_writer(struct sw_web *w, struct sw_err *err)
 {
-	struct sw_store_config sc = { .busy_timeout_ms = WRITER_BUSY_MS,
-	                              .cache_mib = READER_CACHE_MIB / 4,
-	                              .notice = log_notice, .notice_ctx = w };
+	struct sw_store_config sc = writer_config(w);
 	struct sw_err e;
 
 	w->writer = sw_store_open(w->db_path, &sc, &e);
@@ -168,9 +227,6 @@ static enum sw_status open_writer(struct sw_web *w, struct sw_err *err)
 
 static enum sw_status open_readers(struct sw_web *w, struct sw_err *err)
 {
-	struct sw_store_config sc = { .busy_timeout_ms = SW_STORE_BUSY_TIMEOUT_DEFAULT_MS,
-	                              .cache_mib = READER_CACHE_MIB, .read_only = true };
-
 	w->readers = calloc(w->threads, sizeof(*w->readers));
 	if (w->readers == NULL)
 		return sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
@@ -178,7 +234,7 @@ static enum sw_status open_readers(struct sw_web *w, struct sw_err *err)
 		struct web_reader *r = &w->readers[i];
 		pthread_mutex_init(&r->mu, NULL);
 		w->n_readers = i + 1;
-		r->st = sw_store_open(w->db_path, &sc, err);
+		r->st = sw_store_open(w->db_path, &reader_config, err);
 		if (r->st == NULL)
 			return err->status;
 		r->cache = web_cache_new();

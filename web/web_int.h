@@ -143,9 +143,13 @@ uint64_t web_guard_dropped(struct web_guard *g);
 /* Logs a warning through cfg->log (thread-safe as the callback is). */
 void web_log(const struct sw_web *w, const char *fmt, ...) SW_PRINTF(2, 3);
 
-/* A reader handle, locked; release with web_reader_put. */
+/* A reader handle, locked (reopened first when the database file was
+ * replaced); release with web_reader_put. */
 struct web_reader *web_reader_get(struct sw_web *w);
 void web_reader_put(struct web_reader *r);
+/* Reopens the writable handle when its database file was replaced (call
+ * with write_mu held). */
+void web_writer_refresh(struct sw_web *w);
 
 /* The wall clock in ns. */
 uint64_t web_now_ns(void);

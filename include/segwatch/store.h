@@ -106,6 +106,13 @@ enum sw_status sw_store_run_end(struct sw_store *st, uint64_t ended_ns,
                                 const struct sw_store_run_stats *stats,
                                 struct sw_err *err) SW_WUR;
 
+/* Whether the file at the handle's path is no longer the one it opened
+ * (deleted, moved, or replaced by another file): writes are refused then
+ * (sw_store_begin_batch says why), and a server reopens the path. A path
+ * this process may not look up (after dropping privileges) counts as
+ * unchanged. */
+bool sw_store_file_replaced(const struct sw_store *st);
+
 /* ---- batched writes ---- */
 
 enum sw_status sw_store_begin_batch(struct sw_store *st, struct sw_err *err) SW_WUR;

@@ -21,6 +21,9 @@
 #   stream            /api/v1/stream sends retry and event lines
 #   tls               --tls-cert/--tls-key: /healthz over HTTPS (needs openssl)
 #   privdrop          started as root: runs as nobody and still answers
+#   replaced          the database file deleted and written anew under the
+#                     server (an audit rerun): reads answer from the new
+#                     file, and a triage write goes to it
 #   usage             no database, address in use, short token: exit 2
 #   stop              SIGTERM: exit 0, no sanitizer report
 . "$(dirname "$0")/lib.sh"
@@ -218,6 +221,45 @@ if start token --api-token-file "$TMPD/token"; then
 else
 	not_ok token "did not start: $(head -c 300 "$TMPD/token.err")"
 fi
+
+# ---- the database file replaced under the server ----
+# first_flows: the flows of the newest violation, read through the server
+first_flows() {
+	curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/v1/violations?limit=1" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["items"][0]["flows"])' 2>/dev/null
+}
+# as root, both keep root: nobody could not look the files up in $TMPD
+AS_ROOT=""
+[ "$(id -u)" -eq 0 ] && AS_ROOT="--user root"
+audit() { # an audit of the example into $1
+	"$SEGWATCH" run -r examples/three-tier.pcap --inventory examples/inventory.yaml \
+		--policy examples/policies.yaml --db "$1" -q $AS_ROOT >/dev/null 2>&1
+}
+RDB="$TMPD/audit.db"
+audit "$RDB"
+KEEP_DB=$DB
+DB=$RDB
+if start replaced --api-token-file "$TMPD/token" $AS_ROOT; then
+	bad=""
+	before=$(first_flows)
+	rm -f "$RDB" "$RDB-wal" "$RDB-shm"
+	audit "$RDB" # the same audit twice: each violation counts 2 flows
+	audit "$RDB"
+	after=$(first_flows)
+	[ "$before" = 1 ] && [ "$after" = 2 ] || bad="$bad [flows $before then $after, want 1 then 2]"
+	check 200 '"state":"acknowledged"' "/api/v1/violations/$ID/ack" -X POST \
+		-H "Authorization: Bearer $TOKEN"
+	state=$(python3 -c 'import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT state FROM violations WHERE id = ?",
+      (int(sys.argv[2]),)).fetchone()[0])' "$RDB" "$ID")
+	[ "$state" = acknowledged ] || bad="$bad [the new file says $state]"
+	has "$TMPD/replaced.err" "the database file was replaced: reopened" || bad="$bad [no log line]"
+	[ -z "$bad" ] && ok replaced || not_ok replaced "$bad"
+	stop replaced
+else
+	not_ok replaced "did not start: $(head -c 300 "$TMPD/replaced.err")"
+fi
+DB=$KEEP_DB
 
 # ---- TLS ----
 if command -v openssl >/dev/null 2>&1 &&
