@@ -197,7 +197,9 @@ void web_writer_refresh(struct sw_web *w)
 	struct sw_store *st;
 	struct sw_err err;
 
-	if (w->writer == NULL || !sw_store_file_replaced(w->writer))
+	/* a deleted file is not created again here: serve needs one to exist */
+	if (w->writer == NULL || !sw_store_file_replaced(w->writer) ||
+	    access(w->db_path, F_OK) != 0)
 		return;
 	st = sw_store_open(w->db_path, &sc, &err);
 	if (st == NULL)
