@@ -159,14 +159,15 @@ static int64_t row_of(const struct sw_monitor *mon, uint64_t vid)
 static struct sw_violation unstored_part(const struct sw_monitor *mon, const struct viol_snap *h)
 {
 	struct sw_violation d = h->v;
+	const struct viol_counts *a;
 
-	if (h->v.id < mon->stored_cap) {
-		const struct viol_counts *a = &mon->stored[h->v.id].added;
-		d.flows -= a->flows;
-		for (int i = 0; i < 2; i++) {
-			d.pkts[i] -= a->pkts[i];
-			d.bytes[i] -= a->bytes[i];
-		}
+	if (h->v.id >= mon->stored_cap)
+		return d;
+	a = &mon->stored[h->v.id].added;
+	d.flows -= a->flows;
+	for (int i = 0; i < 2; i++) {
+		d.pkts[i] -= a->pkts[i];
+		d.bytes[i] -= a->bytes[i];
 	}
 	return d;
 }
@@ -176,14 +177,14 @@ static struct sw_violation unstored_part(const struct sw_monitor *mon, const str
 static void note_added(struct sw_monitor *mon)
 {
 	for (size_t i = 0; i < mon->held.v.n; i++) {
-		const struct viol_snap *h = &mon->held.v.a[i];
+		const struct sw_violation *v = &mon->held.v.a[i].v;
+		struct viol_counts *a = &mon->stored[v->id].added;
 
-		if (!h->deferred)
-			mon->stored[h->v.id].added = (struct viol_counts){
-				.flows = h->v.flows,
-				.pkts = { h->v.pkts[0], h->v.pkts[1] },
-				.bytes = { h->v.bytes[0], h->v.bytes[1] },
-			};
+		if (mon->held.v.a[i].deferred)
+			continue;
+		a->flows = v->flows;
+		memcpy(a->pkts, v->pkts, sizeof(a->pkts));
+		memcpy(a->bytes, v->bytes, sizeof(a->bytes));
 	}
 }
 

@@ -375,6 +375,8 @@ static void note_file(struct sw_store *st)
 	struct stat sb;
 
 	st->file_known = stat(st->path, &sb) == 0;
+	if (!st->file_known)
+		return;
 	st->file_dev = sb.st_dev;
 	st->file_ino = sb.st_ino;
 }
