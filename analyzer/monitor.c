@@ -164,10 +164,8 @@ static void snapshot_dirty(struct sw_monitor *mon)
 	}
 	for (i = 0; i < mon->n_dirty; i++) {
 		const struct sw_violation *v = mon->dirty[i];
-		struct viol_snap s;
+		struct viol_snap s = { .v = *v, .is_new = (mon->vflags[v->id] & VF_NEW) != 0 };
 
-		s.v = *v;
-		s.is_new = (mon->vflags[v->id] & VF_NEW) != 0;
 		if (!VEC_PUSH(&mon->local.v, &s))
 			break; /* this one and the rest stay dirty: taken next time */
 		mon->vflags[v->id] = 0;

@@ -119,6 +119,7 @@ struct sw_monitor {
 	struct monitor_edges *edges; /* the service map's sums (monitor_edges.c) */
 	uint64_t edges_lost;         /* sums of the batch that found no memory */
 	size_t map_rows;             /* service-map rows the batch wrote */
+	uint64_t round_began_ns;     /* monotonic: the last round's start */
 	uint64_t latest_ns;          /* newest flow end seen: retention clock */
 	uint64_t next_prune_ns;
 };

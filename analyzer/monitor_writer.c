@@ -45,6 +45,7 @@ static bool hold_snapshot(struct sw_monitor *mon, const struct viol_snap *s)
 		bool was_new = h->is_new;
 		*h = *s;
 		h->is_new = was_new || s->is_new;
+		h->deferred = false; /* newer counters: due again */
 		return true;
 	}
 	if (!VEC_PUSH(&mon->held.v, s))
@@ -135,6 +136,43 @@ static void wait_for_work(struct sw_monitor *mon, uint64_t wait_ns, bool backing
 		pthread_mutex_unlock(&mon->lock);
 	}
 	*drained = *drained && mon->pending_at == mon->pending.n;
+}
+
+/* Whether what is held has anything to store now: flows, baseline edges,
+ * anomalies, or violation snapshots not left for a later round. */
+static bool fresh_work(const struct sw_monitor *mon)
+{
+	if (mon->held.f.n > 0 || mon->held.e.n > 0 || mon->held.an.n > 0)
+		return true;
+	for (size_t i = 0; i < mon->held.v.n; i++)
+		if (!mon->held.v.a[i].deferred)
+			return true;
+	return false;
+}
+
+/* Live sources: a round that has work but not a full load of flows
+ * gathers what comes until a commit interval after the last round began
+ * (the transaction is not open meanwhile), so steady traffic is committed
+ * once an interval, and work after a quiet spell at once. A commit writes
+ * every page its rows touched, and one per hand-over (up to 20 a second)
+ * wrote the same index pages again each time. A file is stored as fast as
+ * it is read: waiting would only move the work to the end of the run. */
+static void gather_live(struct sw_monitor *mon, bool *stopping, bool *drained)
+{
+	uint64_t now = sw_monitor_mono_ns(), until_ns = mon->round_began_ns +
+	                                                mon->cfg.commit_interval_ns;
+	struct timespec until;
+
+	if (!mon->cfg.live || *stopping || now >= until_ns || !fresh_work(mon) ||
+	    mon->held.f.n >= mon->round_flows)
+		return;
+	deadline_after(&until, until_ns - now);
+	pthread_mutex_lock(&mon->lock);
+	while (!mon->stopping)
+		if (pthread_cond_timedwait(&mon->wake, &mon->lock, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&mon->lock);
+	wait_for_work(mon, 0, false, stopping, drained);
 }
 
 /* ---- storing ---- */
@@ -499,7 +537,7 @@ static uint64_t store_round(struct sw_monitor *mon, uint64_t *backoff, bool *fai
 	if (flows == 0 && others == 0 && !any_due(mon))
 		return mon->cfg.commit_interval_ns; /* nothing, or only deferred counters */
 	sw_err_clear(&err);
-	started = sw_monitor_mono_ns();
+	started = mon->round_began_ns = sw_monitor_mono_ns();
 	if (store_held(mon, &err) != SW_OK) {
 		account_failure(mon, &err, !*failing);
 		*failing = true;
@@ -528,6 +566,8 @@ void *sw_monitor_writer_main(void *arg)
 	mon->next_prune_ns = sw_monitor_mono_ns();
 	for (;;) {
 		wait_for_work(mon, wait_ns, failing, &stopping, &drained);
+		if (!failing)
+			gather_live(mon, &stopping, &drained);
 		mon->flush_counters = stopping && drained; /* the last round */
 		wait_ns = store_round(mon, &backoff, &failing);
 		if (stopping && (failing ? backoff >= BACKOFF_MAX_NS / 8 : drained))

@@ -333,12 +333,27 @@ static enum sw_status migrate(struct sw_store *st, const struct sw_store_config 
 	return SW_OK;
 }
 
+/* SQLite checkpoints the WAL once it holds 1000 pages, 16 MiB with the
+ * store's pages: the threshold is set in bytes instead. */
+static enum sw_status set_checkpoint_size(struct sw_store *st, struct sw_err *err)
+{
+	char sql[64];
+	int page = 0;
+
+	if (pragma_int(st, "PRAGMA page_size", &page, err) != SW_OK)
+		return err ? err->status : SW_ERR_IO;
+	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%d",
+	         page > 0 ? (int)(SW_STORE_WAL_CHECKPOINT / (unsigned)page) : 1000);
+	return sw_store_exec(st, sql, "configure the database", err);
+}
+
 static enum sw_status setup(struct sw_store *st, const struct sw_store_config *cfg,
                             struct sw_err *err)
 {
 	unsigned timeout = cfg->busy_timeout_ms ? cfg->busy_timeout_ms
 	                                        : SW_STORE_BUSY_TIMEOUT_DEFAULT_MS;
 	unsigned cache_mib = cfg->cache_mib ? cfg->cache_mib : SW_STORE_CACHE_DEFAULT_MIB;
+	enum sw_status status;
 	char sql[64];
 
 	sqlite3_extended_result_codes(st->db, 1);
@@ -347,6 +362,10 @@ static enum sw_status setup(struct sw_store *st, const struct sw_store_config *c
 	if (pragma_int(st, "PRAGMA user_version", &st->version, err) != SW_OK)
 		return err ? err->status : SW_ERR_IO;
 	if (!st->read_only) {
+		/* a new database's page size (no-op on an existing one) */
+		snprintf(sql, sizeof(sql), "PRAGMA page_size=%u", SW_STORE_NEW_PAGE_SIZE);
+		if (sw_store_exec(st, sql, "configure the database", err) != SW_OK)
+			return err ? err->status : SW_ERR_IO;
 		if (st->version <= sw_store_schema_latest() && set_wal(st, timeout, err) != SW_OK)
 			return err ? err->status : SW_ERR_IO;
 		if (sw_store_exec(st, "PRAGMA synchronous=NORMAL", "configure the database",
@@ -365,7 +384,10 @@ static enum sw_status setup(struct sw_store *st, const struct sw_store_config *c
 	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%u", cache_mib * 1024u);
 	if (sw_store_exec(st, sql, "configure the database", err) != SW_OK)
 		return err ? err->status : SW_ERR_IO;
-	return migrate(st, cfg, err);
+	status = migrate(st, cfg, err);
+	if (status != SW_OK || st->read_only)
+		return status;
+	return set_checkpoint_size(st, err);
 }
 
 /* The database file's identity, to tell later whether the file at the

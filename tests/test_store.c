@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <jansson.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -237,6 +238,7 @@ static void test_open_create_reopen(void **state)
 	db = raw_open(x->db);
 	assert_int_equal(raw_int(db, "PRAGMA user_version"), sw_store_schema_latest());
 	assert_text(db, "PRAGMA journal_mode", "wal");
+	assert_int_equal(raw_int(db, "PRAGMA page_size"), SW_STORE_NEW_PAGE_SIZE);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM schema_meta"), sw_store_schema_latest());
 	assert_text(db, "SELECT name FROM schema_meta WHERE version = 1", "001_initial.sql");
 	for (const char *const *t = (const char *const[]){ "runs", "namespaces", "endpoints",
@@ -416,6 +418,30 @@ static void test_migrates_an_empty_file(void **state)
 	assert_int_equal(raw_int(db, "PRAGMA user_version"), sw_store_schema_latest());
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = "
 	                             "'violations_last'"), 1);
+	sqlite3_close(db);
+}
+
+/* A database created with another page size keeps it (SQLite cannot
+ * change it in WAL mode) and is migrated and written as any other. */
+static void test_existing_page_size_kept(void **state)
+{
+	struct sfx *x = *state;
+	sqlite3 *db = NULL;
+	struct sw_store *st;
+	struct sw_violation v = mkviol(NULL, "203.0.113.1", "prod/db", "10.0.2.10", 1,
+	                               SW_REASON_DENIED_INGRESS, T0, T0, 1);
+
+	assert_int_equal(sqlite3_open(x->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA page_size=4096; CREATE TABLE t (x); DROP TABLE t",
+	                              NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	st = open_ok(x->db);
+	upsert(st, &v);
+	sw_store_close(st);
+	db = raw_open(x->db);
+	assert_int_equal(raw_int(db, "PRAGMA page_size"), 4096);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), sw_store_schema_latest());
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM violations"), 1);
 	sqlite3_close(db);
 }
 
@@ -1337,7 +1363,12 @@ static void test_bulk_100k_flows(void **state)
 	struct sw_store *st = open_ok(x->db);
 	struct sw_err err;
 	const uint64_t total = 100000, batch = 5000;
+	char wal[PATH_MAX];
+	struct stat sb;
+	off_t wal_max = 0;
 	sqlite3 *db;
+
+	snprintf(wal, sizeof(wal), "%s-wal", x->db);
 
 	assert_int_equal(sw_store_run_begin(st, T0, "bulk", NULL, &err), SW_OK);
 	for (uint64_t i = 0; i < total; i += batch) {
@@ -1353,7 +1384,15 @@ static void test_bulk_100k_flows(void **state)
 			         0);
 		}
 		assert_int_equal(sw_store_commit_batch(st, &err), SW_OK);
+		if (stat(wal, &sb) == 0 && sb.st_size > wal_max)
+			wal_max = sb.st_size;
 	}
+	/* checkpointed at SW_STORE_WAL_CHECKPOINT bytes (the WAL is then
+	 * written from its start again): that and one batch's pages (about
+	 * 3 MiB: its flows go all over the src index), where SQLite's 1000
+	 * pages would be 16 MiB */
+	assert_true(wal_max > 0);
+	assert_true(wal_max < (off_t)SW_STORE_WAL_CHECKPOINT + (6 << 20));
 	sw_store_close(st);
 	db = raw_open(x->db);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM flows"), (int64_t)total);
@@ -1579,6 +1618,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_upgrade_is_announced, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_raced_by_another_handle, sfx_setup,
 		                                sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_existing_page_size_kept, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_refuses_a_newer_schema, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_open, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_config_checked_before_any_file, sfx_setup,

@@ -12,9 +12,13 @@
  * to the writer: snapshots of the changed violations (by value, so the
  * writer never reads live state), ended flows, baseline edges that
  * changed and anomalies (copied), violations first, so a flow's violation row always exists before the flow is
- * stored. The writer commits one transaction per hand-over it finds, at
- * least every commit interval (default 500 ms): a violation is in the
- * database within about half a second of its flow's first packet. A
+ * stored. The writer commits a transaction at least every commit interval
+ * (default 500 ms). From files, it stores each hand-over it finds at once;
+ * from live sources, a round that has work (but not a full load of flows)
+ * gathers what comes until an interval after the previous round began, so
+ * steady traffic is committed about once an interval and the first work
+ * after a quiet spell at once: a violation is in the database within about
+ * an interval of its flow's first packet. A
  * transaction takes every waiting violation but only as many ended flows
  * as the writer stores in about a commit interval (never more than
  * max_round_flows; the rest wait for the next one), so commits keep their

@@ -47,6 +47,14 @@
  * places, and a small cache makes each insert re-read index pages. */
 #define SW_STORE_CACHE_DEFAULT_MIB 64
 #define SW_STORE_CACHE_MAX_MIB 4096
+/* The page size of a database the store creates (an existing one keeps
+ * its own): a flow goes into the table and six indexes, and with 16 KiB
+ * pages these inserts touch fewer pages (schema/README.md). */
+#define SW_STORE_NEW_PAGE_SIZE 16384u
+/* A writer checkpoints the WAL into the database once it holds this many
+ * bytes, whatever the page size (SQLite's 1000 pages would be 16 MiB: on a
+ * small disk the WAL filled it before any checkpoint). */
+#define SW_STORE_WAL_CHECKPOINT (1u << 20)
 
 struct sw_store_config {
 	unsigned busy_timeout_ms; /* wait for another writer's lock; 0: default */

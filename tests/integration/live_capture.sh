@@ -133,6 +133,35 @@ elif [ "$got" != "8 8" ]; then
 else
 	ok "live run: the map equals the flows after the stop"
 fi
+# segwatch run on lo, a new denied connection every 40 ms for 3 s: with
+# --commit-interval 1s, a round gathers what comes until an interval after
+# the previous one began, so the run commits about once a second (a commit
+# per hand-over was one per capture tick, ~10 a second), and every
+# attempt is stored, once, as a violation and a flow.
+deny_fixture 127.0.0.6 127.0.0.7
+GDB="$TMPD/gather.db"
+"$SEGWATCH" run -i lo --immediate -f "host 127.0.0.7" --inventory "$TMPD/inv.yaml" \
+	-p "$TMPD/pol.yaml" --db "$GDB" --commit-interval 1s 2>"$TMPD/gather.err" &
+SW=$!
+wait_capturing "$TMPD/gather.err"
+: >"$TMPD/gather.att"
+python3 "$TMPD/attempts.py" "$TMPD/gather.att" 3 30000
+sleep 1
+kill -INT $SW
+wait $SW; rc=$?
+made=$(wc -l <"$TMPD/gather.att")
+commits=$(sed -n 's/.* in \([0-9]*\) commits.*/\1/p' "$TMPD/gather.err")
+stored=$(sqlite3 "$GDB" "SELECT count(*) || ' ' || sum(flows) || ' ' ||
+	(SELECT count(*) FROM flows WHERE violation_id IS NOT NULL) FROM violations" 2>&1)
+if [ $rc -ne 0 ] || sanitizer_report "$TMPD/gather.err"; then
+	not_ok "live run gathers commits" "exit $rc: $(cat "$TMPD/gather.err")"
+elif [ "$stored" != "$made $made $made" ]; then
+	not_ok "live run gathers commits" "$made attempts; violations, their flows, linked flows: $stored"
+elif [ -z "$commits" ] || [ "$commits" -gt 10 ]; then
+	not_ok "live run gathers commits" "$made attempts in 3 s stored in '$commits' commits (at most 10)"
+else
+	ok "live run: $made attempts in 3 s stored in $commits commits"
+fi
 "$SEGWATCH" flows -i nosuch0 2>"$TMPD/e1"; rc=$?
 if [ $rc -eq 2 ] && [ "$(wc -l < "$TMPD/e1")" -eq 1 ] && grep -q "does not exist" "$TMPD/e1"; then
 	ok "missing interface: one line, exit 2"
