@@ -4,6 +4,7 @@
  */
 #include <malloc.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,15 +37,16 @@ static const char main_usage[] =
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
+	bool captures;           /* builds a flow table (heaps grow big) */
 };
 
 static const struct command commands[] = {
-	{"flows", cmd_flows},
-	{"policy", cmd_policy},
-	{"check", cmd_check},
-	{"run", cmd_run},
-	{"serve", cmd_serve},
-	{"baseline", cmd_baseline},
+	{"flows", cmd_flows, true},
+	{"policy", cmd_policy, false},
+	{"check", cmd_check, true},
+	{"run", cmd_run, true},
+	{"serve", cmd_serve, false},
+	{"baseline", cmd_baseline, true},
 };
 
 void cli_wait_for_stop(void)
@@ -89,15 +91,17 @@ int main(int argc, char **argv)
 	 * allocation, which the web server's threads contend on; nothing
 	 * reads them. Must precede SQLite's first use. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	/* glibc grows a heap by what each allocation needs: the flow table
-	 * and SQLite's page cache (one allocation per page) grew by thousands
-	 * of brk and mprotect calls (flows and run ~7 % slower). Growing by
-	 * 16 MiB costs address space; a heap keeps up to that much of what
-	 * is freed at its top instead of returning it at once. */
-	mallopt(M_TOP_PAD, MALLOC_TOP_PAD);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		/* glibc grows a heap by what each allocation needs: the flow
+		 * table and SQLite's page cache (one allocation per page) grew
+		 * by thousands of brk and mprotect calls (flows and run ~7 %
+		 * slower). Growing by 16 MiB costs address space; a heap keeps
+		 * up to that much of what is freed at its top. */
+		if (commands[i].captures)
+			mallopt(M_TOP_PAD, MALLOC_TOP_PAD);
+		return commands[i].fn(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "segwatch: unknown command '%s'\n%s", argv[1], main_usage);
 	return 2;
