@@ -4,8 +4,8 @@
  */
 #include <malloc.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
