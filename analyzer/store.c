@@ -333,18 +333,26 @@ static enum sw_status migrate(struct sw_store *st, const struct sw_store_config 
 	return SW_OK;
 }
 
+/* PRAGMA name=value (PRAGMA takes no parameters; the value is ours). */
+static enum sw_status set_pragma(struct sw_store *st, const char *name, long value,
+                                 struct sw_err *err)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA %s=%ld", name, value);
+	return sw_store_exec(st, sql, "configure the database", err);
+}
+
 /* SQLite checkpoints the WAL once it holds 1000 pages, 16 MiB with the
  * store's pages: the threshold is set in bytes instead. */
 static enum sw_status set_checkpoint_size(struct sw_store *st, struct sw_err *err)
 {
-	char sql[64];
 	int page = 0;
 
 	if (pragma_int(st, "PRAGMA page_size", &page, err) != SW_OK)
 		return err ? err->status : SW_ERR_IO;
-	snprintf(sql, sizeof(sql), "PRAGMA wal_autocheckpoint=%d",
-	         page > 0 ? (int)(SW_STORE_WAL_CHECKPOINT / (unsigned)page) : 1000);
-	return sw_store_exec(st, sql, "configure the database", err);
+	return set_pragma(st, "wal_autocheckpoint",
+	                  page > 0 ? (long)(SW_STORE_WAL_CHECKPOINT / (unsigned)page) : 1000, err);
 }
 
 static enum sw_status setup(struct sw_store *st, const struct sw_store_config *cfg,
@@ -354,7 +362,6 @@ static enum sw_status setup(struct sw_store *st, const struct sw_store_config *c
 	                                        : SW_STORE_BUSY_TIMEOUT_DEFAULT_MS;
 	unsigned cache_mib = cfg->cache_mib ? cfg->cache_mib : SW_STORE_CACHE_DEFAULT_MIB;
 	enum sw_status status;
-	char sql[64];
 
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, (int)(timeout > 0x7fffffffu ? 0x7fffffffu : timeout));
@@ -363,8 +370,7 @@ static enum sw_status setup(struct sw_store *st, const struct sw_store_config *c
 		return err ? err->status : SW_ERR_IO;
 	if (!st->read_only) {
 		/* a new database's page size (no-op on an existing one) */
-		snprintf(sql, sizeof(sql), "PRAGMA page_size=%u", SW_STORE_NEW_PAGE_SIZE);
-		if (sw_store_exec(st, sql, "configure the database", err) != SW_OK)
+		if (set_pragma(st, "page_size", SW_STORE_NEW_PAGE_SIZE, err) != SW_OK)
 			return err ? err->status : SW_ERR_IO;
 		if (st->version <= sw_store_schema_latest() && set_wal(st, timeout, err) != SW_OK)
 			return err ? err->status : SW_ERR_IO;
@@ -380,9 +386,8 @@ static enum sw_status setup(struct sw_store *st, const struct sw_store_config *c
 	}
 	if (sw_store_exec(st, "PRAGMA foreign_keys=ON", "configure the database", err) != SW_OK)
 		return err ? err->status : SW_ERR_IO;
-	/* PRAGMA takes no parameters; a negative size counts KiB */
-	snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%u", cache_mib * 1024u);
-	if (sw_store_exec(st, sql, "configure the database", err) != SW_OK)
+	/* a negative size counts KiB */
+	if (set_pragma(st, "cache_size", -(long)cache_mib * 1024, err) != SW_OK)
 		return err ? err->status : SW_ERR_IO;
 	status = migrate(st, cfg, err);
 	if (status != SW_OK || st->read_only)
