@@ -531,6 +531,7 @@ void sw_monitor_free(struct sw_monitor *mon)
 	free(mon->dirty);
 	free(mon->stored);
 	free(mon->held_slot);
+	free(mon->held_rows);
 	free(mon->held_anomaly_rows);
 	pthread_cond_destroy(&mon->drained);
 	pthread_cond_destroy(&mon->wake);

@@ -107,6 +107,8 @@ struct sw_monitor {
 	size_t round_flows;          /* flows taken per round: sized from the
 	                              * last round's speed to about a commit
 	                              * interval, at most max_round_flows */
+	struct sw_store_flow *held_rows; /* held.f as the store takes them */
+	size_t held_rows_cap;
 	int64_t *held_anomaly_rows;  /* rows of held.an, once inserted */
 	size_t held_anomaly_cap;
 	size_t *held_slot;           /* by violation id: index + 1 in held.v */

@@ -269,24 +269,34 @@ static void sum_edge(struct sw_monitor *mon, const struct sw_store_flow *sf, int
 		mon->edges_lost++;
 }
 
-/* An ended flow: its row, and its counts in the map's sums. */
-static enum sw_status store_flow(struct sw_monitor *mon, const struct flow_rec *r,
-                                 struct sw_err *err)
+/* The round's ended flows: their rows (SW_STORE_FLOWS_PER_INSERT to a
+ * statement), then their counts in the map's sums. */
+static enum sw_status store_flows(struct sw_monitor *mon, struct sw_err *err)
 {
-	struct sw_store_flow sf;
+	size_t n = mon->held.f.n;
+	struct sw_store_flow *rows;
 	enum sw_status status;
 
-	sf.flow = &r->f;
-	sf.end = (enum sw_flow_end)r->why;
-	sf.src_id = endpoint_id(mon->cfg.m, &r->f.src);
-	sf.dst_id = endpoint_id(mon->cfg.m, &r->f.dst);
-	sf.reason = (enum sw_reason)r->reason;
-	sf.violation_id = row_of(mon, r->vid);
-	if (r->f.last_ns > mon->latest_ns)
-		mon->latest_ns = r->f.last_ns;
-	status = sw_store_put_flow(mon->cfg.store, &sf, err);
-	if (status == SW_OK)
-		sum_edge(mon, &sf, sf.violation_id);
+	if (!sw_grow((void **)&mon->held_rows, &mon->held_rows_cap, n, sizeof(*rows)))
+		return sw_err_set(err, SW_ERR_NOMEM, NULL, 0, 0, "out of memory");
+	rows = mon->held_rows;
+	for (size_t i = 0; i < n; i++) {
+		const struct flow_rec *r = &mon->held.f.a[i];
+
+		rows[i] = (struct sw_store_flow){
+			.flow = &r->f,
+			.end = (enum sw_flow_end)r->why,
+			.src_id = endpoint_id(mon->cfg.m, &r->f.src),
+			.dst_id = endpoint_id(mon->cfg.m, &r->f.dst),
+			.reason = (enum sw_reason)r->reason,
+			.violation_id = row_of(mon, r->vid),
+		};
+		if (r->f.last_ns > mon->latest_ns)
+			mon->latest_ns = r->f.last_ns;
+	}
+	status = sw_store_put_flows(mon->cfg.store, rows, n, err);
+	for (size_t i = 0; status == SW_OK && i < n; i++)
+		sum_edge(mon, &rows[i], rows[i].violation_id);
 	return status;
 }
 
@@ -351,8 +361,8 @@ static enum sw_status store_held(struct sw_monitor *mon, struct sw_err *err)
 	if (status == SW_OK)
 		status = store_violations(mon, now, &done, err);
 	mon->edges_lost = 0;
-	for (size_t i = 0; status == SW_OK && i < mon->held.f.n; i++)
-		status = store_flow(mon, &mon->held.f.a[i], err);
+	if (status == SW_OK)
+		status = store_flows(mon, err);
 	for (size_t i = 0; status == SW_OK && i < mon->held.e.n; i++)
 		status = sw_store_upsert_edge(st, &mon->held.e.a[i], err);
 	for (size_t i = 0; status == SW_OK && i < mon->held.an.n; i++)

@@ -14,6 +14,7 @@
 /* Statements prepared once per handle, on first use. */
 enum store_stmt {
 	STMT_INSERT_FLOW,
+	STMT_INSERT_FLOWS,       /* SW_STORE_FLOWS_PER_INSERT rows at once */
 	STMT_INSERT_VIOLATION,
 	STMT_UPSERT_VIOLATION,
 	STMT_UPSERT_NAMESPACE,

@@ -25,14 +25,33 @@
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15," \
 	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
 
+/* Flows are inserted SW_STORE_FLOWS_PER_INSERT rows per statement (the
+ * rest one by one): a statement opens the table's and its six indexes'
+ * cursors once for all its rows. OR FAIL: a refused row stops the
+ * statement but leaves the rows before it, so SQLite needs no statement
+ * journal (a copy of every page the statement touches, to undo just it);
+ * the caller rolls the batch back on any failure. The foreign keys are
+ * deferred to the commit for the same reason (schema/006). Parameters are
+ * numbered in order: row k's column c (1-based) is FLOW_PARAMS * k + c. */
+#define FLOW_PARAMS 28
+#define FLOW_INSERT \
+	"INSERT OR FAIL INTO flows (run_id, flow_id, src, dst, src_endpoint, dst_endpoint," \
+	" src_ns, dst_ns, src_ip, dst_ip, sport, dport, proto, vlan, vlan_inner," \
+	" first_ns, last_ns, src_pkts, src_bytes, dst_pkts, dst_bytes, tcp_state," \
+	" end_reason, verdict, reason, violation_id, fw_verdict, fw_prefix) VALUES "
+#define FLOW_4_PARAMS "?,?,?,?"
+#define FLOW_ROW "(" FLOW_4_PARAMS "," FLOW_4_PARAMS "," FLOW_4_PARAMS "," FLOW_4_PARAMS "," \
+	FLOW_4_PARAMS "," FLOW_4_PARAMS "," FLOW_4_PARAMS ")"
+#define FLOW_ROWS_4 FLOW_ROW "," FLOW_ROW "," FLOW_ROW "," FLOW_ROW
+#define FLOW_ROWS_16 FLOW_ROWS_4 "," FLOW_ROWS_4 "," FLOW_ROWS_4 "," FLOW_ROWS_4
+#define FLOW_ROWS_32 FLOW_ROWS_16 "," FLOW_ROWS_16
+_Static_assert(sizeof(FLOW_ROW) == 2 * FLOW_PARAMS + 2, "a row has FLOW_PARAMS parameters");
+_Static_assert(sizeof(FLOW_ROWS_32) == SW_STORE_FLOWS_PER_INSERT * sizeof(FLOW_ROW),
+               "STMT_INSERT_FLOWS has SW_STORE_FLOWS_PER_INSERT rows");
+
 const char *const sw_store_stmt_sql[STMT_COUNT] = {
-	[STMT_INSERT_FLOW] =
-	"INSERT INTO flows (run_id, flow_id, src, dst, src_endpoint, dst_endpoint,"
-	" src_ns, dst_ns, src_ip, dst_ip, sport, dport, proto, vlan, vlan_inner,"
-	" first_ns, last_ns, src_pkts, src_bytes, dst_pkts, dst_bytes, tcp_state,"
-	" end_reason, verdict, reason, violation_id, fw_verdict, fw_prefix)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
+	[STMT_INSERT_FLOW] = FLOW_INSERT FLOW_ROW,
+	[STMT_INSERT_FLOWS] = FLOW_INSERT FLOW_ROWS_32,
 	/* a key new to the database: a plain INSERT, which needs no statement
 	 * journal (an upsert does) */
 	[STMT_INSERT_VIOLATION] = VIOLATION_INSERT,
@@ -97,7 +116,9 @@ static char *json_text(json_t *j)
 
 /* ---- flows ---- */
 
-static void bind_flow(sqlite3_stmt *s, const struct sw_store *st,
+/* Binds flow sf to the parameters after the first `o` of s (sb and db get
+ * its addresses' text, which s borrows). */
+static void bind_flow(sqlite3_stmt *s, int o, const struct sw_store *st,
                       const struct sw_store_flow *sf, char *sb, char *db)
 {
 	const struct sw_flow *f = sf->flow;
@@ -107,68 +128,95 @@ static void bind_flow(sqlite3_stmt *s, const struct sw_store *st,
 	sw_addr_format(&f->src, sb, SW_ADDR_STRLEN);
 	sw_addr_format(&f->dst, db, SW_ADDR_STRLEN);
 	if (st->run_id != 0)
-		sqlite3_bind_int64(s, 1, st->run_id);
-	sw_sql_bind_u64(s, 2, f->id);
-	sqlite3_bind_text(s, 3, sf->src_id ? sf->src_id : sb, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, sf->dst_id ? sf->dst_id : db, -1, SQLITE_STATIC);
-	sw_sql_bind_text_or_null(s, 5, sf->src_id);
-	sw_sql_bind_text_or_null(s, 6, sf->dst_id);
-	bind_ns_of(s, 7, sf->src_id);
-	bind_ns_of(s, 8, sf->dst_id);
-	sqlite3_bind_text(s, 9, sb, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 10, db, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 11, f->sport);
-	sqlite3_bind_int(s, 12, f->dport);
-	sqlite3_bind_int(s, 13, f->proto);
+		sqlite3_bind_int64(s, o + 1, st->run_id);
+	sw_sql_bind_u64(s, o + 2, f->id);
+	sqlite3_bind_text(s, o + 3, sf->src_id ? sf->src_id : sb, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, o + 4, sf->dst_id ? sf->dst_id : db, -1, SQLITE_STATIC);
+	sw_sql_bind_text_or_null(s, o + 5, sf->src_id);
+	sw_sql_bind_text_or_null(s, o + 6, sf->dst_id);
+	bind_ns_of(s, o + 7, sf->src_id);
+	bind_ns_of(s, o + 8, sf->dst_id);
+	sqlite3_bind_text(s, o + 9, sb, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, o + 10, db, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, o + 11, f->sport);
+	sqlite3_bind_int(s, o + 12, f->dport);
+	sqlite3_bind_int(s, o + 13, f->proto);
 	if (f->n_vlan > 0)
-		sqlite3_bind_int(s, 14, f->vlan[0]);
+		sqlite3_bind_int(s, o + 14, f->vlan[0]);
 	if (f->n_vlan > 1)
-		sqlite3_bind_int(s, 15, f->vlan[1]);
-	sw_sql_bind_u64(s, 16, f->first_ns);
-	sw_sql_bind_u64(s, 17, f->last_ns);
-	sw_sql_bind_u64(s, 18, f->dir[0].pkts);
-	sw_sql_bind_u64(s, 19, f->dir[0].bytes);
-	sw_sql_bind_u64(s, 20, f->dir[1].pkts);
-	sw_sql_bind_u64(s, 21, f->dir[1].bytes);
+		sqlite3_bind_int(s, o + 15, f->vlan[1]);
+	sw_sql_bind_u64(s, o + 16, f->first_ns);
+	sw_sql_bind_u64(s, o + 17, f->last_ns);
+	sw_sql_bind_u64(s, o + 18, f->dir[0].pkts);
+	sw_sql_bind_u64(s, o + 19, f->dir[0].bytes);
+	sw_sql_bind_u64(s, o + 20, f->dir[1].pkts);
+	sw_sql_bind_u64(s, o + 21, f->dir[1].bytes);
 	if (f->proto == SW_PROTO_TCP)
-		sqlite3_bind_text(s, 22, sw_tcp_state_name(f->tcp_state), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 23, sw_flow_end_name(sf->end), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 24, denied ? "denied" : "allowed", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 25, sw_reason_name(sf->reason), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, o + 22, sw_tcp_state_name(f->tcp_state), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, o + 23, sw_flow_end_name(sf->end), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, o + 24, denied ? "denied" : "allowed", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, o + 25, sw_reason_name(sf->reason), -1, SQLITE_STATIC);
 	if (sf->violation_id > 0)
-		sqlite3_bind_int64(s, 26, sf->violation_id);
+		sqlite3_bind_int64(s, o + 26, sf->violation_id);
 	if (f->fw.verdict != SW_FW_NONE) {
-		sqlite3_bind_text(s, 27, sw_fw_verdict_name(f->fw.verdict), -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 28, f->fw.prefix, (int)strnlen(f->fw.prefix, SW_FW_PREFIX_MAX),
+		sqlite3_bind_text(s, o + 27, sw_fw_verdict_name(f->fw.verdict), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, o + 28, f->fw.prefix, (int)strnlen(f->fw.prefix, SW_FW_PREFIX_MAX),
 		                  SQLITE_STATIC);
 	}
+}
+
+/* n flows with one statement: which is STMT_INSERT_FLOWS for
+ * SW_STORE_FLOWS_PER_INSERT of them, STMT_INSERT_FLOW for one. */
+static enum sw_status insert_flows(struct sw_store *st, enum store_stmt which,
+                                   const struct sw_store_flow *sf, size_t n, struct sw_err *err)
+{
+	char sb[SW_STORE_FLOWS_PER_INSERT][SW_ADDR_STRLEN];
+	char db[SW_STORE_FLOWS_PER_INSERT][SW_ADDR_STRLEN];
+	sqlite3_stmt *s = sw_store_stmt(st, which, err);
+	int rc;
+
+	if (s == NULL)
+		return err ? err->status : SW_ERR_IO;
+	for (size_t k = 0; k < n; k++)
+		bind_flow(s, (int)k * FLOW_PARAMS, st, &sf[k], sb[k], db[k]);
+	rc = sw_sql_step_done(s);
+	if (rc != SQLITE_DONE) {
+		enum sw_status status = sw_store_fail(st, err, n > 1 ? "store flows" : "store a flow");
+		sw_sql_reset(s);
+		return status;
+	}
+	sw_sql_reset(s);
+	for (size_t k = 0; k < n; k++) {
+		if (sf[k].src_id != NULL && sw_store_note_identity(st, sb[k], sf[k].src_id, err) != SW_OK)
+			return err ? err->status : SW_ERR_IO;
+		if (sf[k].dst_id != NULL && sw_store_note_identity(st, db[k], sf[k].dst_id, err) != SW_OK)
+			return err ? err->status : SW_ERR_IO;
+	}
+	return SW_OK;
+}
+
+enum sw_status sw_store_put_flows(struct sw_store *st, const struct sw_store_flow *sf, size_t n,
+                                  struct sw_err *err)
+{
+	if (sw_store_need_writable(st, err) != SW_OK)
+		return SW_ERR_INVALID;
+	for (size_t i = 0; i < n;) {
+		bool whole = n - i >= SW_STORE_FLOWS_PER_INSERT;
+		size_t take = whole ? SW_STORE_FLOWS_PER_INSERT : 1;
+		enum sw_status status = insert_flows(st, whole ? STMT_INSERT_FLOWS : STMT_INSERT_FLOW,
+		                                     sf + i, take, err);
+
+		if (status != SW_OK)
+			return status;
+		i += take;
+	}
+	return SW_OK;
 }
 
 enum sw_status sw_store_put_flow(struct sw_store *st, const struct sw_store_flow *sf,
                                  struct sw_err *err)
 {
-	char sb[SW_ADDR_STRLEN], db[SW_ADDR_STRLEN];
-	sqlite3_stmt *s;
-	int rc;
-
-	if (sw_store_need_writable(st, err) != SW_OK)
-		return SW_ERR_INVALID;
-	s = sw_store_stmt(st, STMT_INSERT_FLOW, err);
-	if (s == NULL)
-		return err ? err->status : SW_ERR_IO;
-	bind_flow(s, st, sf, sb, db);
-	rc = sw_sql_step_done(s);
-	if (rc != SQLITE_DONE) {
-		enum sw_status status = sw_store_fail(st, err, "store a flow");
-		sw_sql_reset(s);
-		return status;
-	}
-	sw_sql_reset(s);
-	if (sf->src_id != NULL && sw_store_note_identity(st, sb, sf->src_id, err) != SW_OK)
-		return err ? err->status : SW_ERR_IO;
-	if (sf->dst_id != NULL && sw_store_note_identity(st, db, sf->dst_id, err) != SW_OK)
-		return err ? err->status : SW_ERR_IO;
-	return SW_OK;
+	return sw_store_put_flows(st, sf, 1, err);
 }
 
 /* ---- violations ---- */

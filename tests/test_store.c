@@ -285,7 +285,9 @@ static void make_old_database(const char *path, int upto)
 {
 	static const char *const files[] = { "schema/001_initial.sql",
 	                                     "schema/002_policy_selects.sql",
-	                                     "schema/003_edge_minutes.sql" };
+	                                     "schema/003_edge_minutes.sql",
+	                                     "schema/004_flow_samples.sql",
+	                                     "schema/005_ip_identities.sql" };
 	sqlite3 *db = NULL;
 
 	assert_true(upto <= (int)SW_ARRAY_SIZE(files));
@@ -350,6 +352,82 @@ static void test_upgrade_is_announced(void **state)
 	assert_non_null(st);
 	sw_store_close(st);
 	assert_int_equal(nt.n, 2);
+}
+
+/* The flows' indexes as (name, definition) text, in name order. */
+static char *flow_indexes(sqlite3 *db)
+{
+	return raw_text(db, "SELECT group_concat(name || ':' || sql, ';') FROM (SELECT name, sql"
+	                    " FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'flows'"
+	                    " ORDER BY name)");
+}
+
+/* 006 rebuilds the flows table with its foreign keys deferred to the
+ * commit: every row keeps its id and columns, the indexes are those it had,
+ * and a reference to a row that is gone (a database edited with foreign
+ * keys off) is copied as NULL instead of failing the upgrade. */
+static void test_upgrade_defers_flow_keys(void **state)
+{
+	struct sfx *x = *state;
+	struct sw_store *st;
+	char *before, *after, *rows;
+	sqlite3 *db;
+
+	make_old_database(x->db, 5);
+	db = raw_open(x->db);
+	assert_int_equal(sqlite3_exec(db,
+		"INSERT INTO runs (id, started_ns) VALUES (1, 5);"
+		"INSERT INTO violations (id, src, dst, proto, port, reason, src_ip, dst_ip,"
+		" first_seen_ns, last_seen_ns) VALUES (1, 'corp/cli', 'prod/db', 6, 5432,"
+		" 'denied_ingress', '10.9.0.1', '10.0.2.10', 1, 2);"
+		"INSERT INTO flows (id, run_id, flow_id, src, dst, src_ip, dst_ip, sport, dport,"
+		" proto, first_ns, last_ns, src_pkts, src_bytes, dst_pkts, dst_bytes, end_reason,"
+		" verdict, reason, violation_id, vlan) VALUES"
+		" (7, 1, 70, 'corp/cli', 'prod/db', '10.9.0.1', '10.0.2.10', 40000, 5432, 6, 1, 2,"
+		"  3, 180, 2, 120, 'idle', 'denied', 'denied_ingress', 1, 100),"
+		" (9, 1, 90, '10.9.0.5', 'prod/db', '10.9.0.5', '10.0.2.10', 40001, 443, 6, 3, 4,"
+		"  1, 60, 0, 0, 'idle', 'allowed', 'allowed_by_policy', NULL, NULL);"
+		"PRAGMA foreign_keys = OFF;"
+		"INSERT INTO flows (id, run_id, flow_id, src, dst, src_ip, dst_ip, sport, dport,"
+		" proto, first_ns, last_ns, src_pkts, src_bytes, dst_pkts, dst_bytes, end_reason,"
+		" verdict, reason, violation_id) VALUES"
+		" (12, 4, 120, 'x', 'y', '192.0.2.1', '192.0.2.2', 1, 2, 17, 5, 6, 1, 1, 1, 1,"
+		"  'idle', 'denied', 'denied_egress', 77);",
+		NULL, NULL, NULL), SQLITE_OK);
+	before = flow_indexes(db);
+	sqlite3_close(db);
+
+	st = open_ok(x->db);
+	assert_int_equal(sw_store_schema_version(st), sw_store_schema_latest());
+	sw_store_close(st);
+
+	db = raw_open(x->db);
+	after = flow_indexes(db);
+	assert_non_null(before);
+	assert_string_equal(after, before);
+	assert_non_null(strstr(after, "flows_violation:"));
+	rows = raw_text(db, "SELECT group_concat(printf('%d %s %d %s %s %d %s %s %s', id,"
+	                    " coalesce(run_id, '-'), flow_id, src, dst, dport, coalesce(vlan, '-'),"
+	                    " reason, coalesce(violation_id, '-')), '; ') FROM flows ORDER BY id");
+	assert_string_equal(rows, "7 1 70 corp/cli prod/db 5432 100 denied_ingress 1; "
+	                          "9 1 90 10.9.0.5 prod/db 443 - allowed_by_policy -; "
+	                          "12 - 120 x y 2 - denied_egress -");
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'flows'"
+	                             " AND sql LIKE '%runs(id) ON DELETE CASCADE%DEFERRABLE"
+	                             " INITIALLY DEFERRED%violations(id) ON DELETE SET NULL%"
+	                             "DEFERRABLE INITIALLY DEFERRED%'"), 1);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'flows_new'"),
+	                 0);
+	assert_text(db, "PRAGMA integrity_check", "ok");
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+	/* the actions are as they were: a run deleted takes its flows */
+	assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON; DELETE FROM runs WHERE id = 1",
+	                              NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM flows"), 1);
+	sqlite3_close(db);
+	free(before);
+	free(after);
+	free(rows);
 }
 
 /* The notice before an upgrade comes after the version was read: there,
@@ -738,11 +816,16 @@ static void test_put_flow_round_trip(void **state)
 	assert_int_equal(sw_store_commit_batch(st, &err), SW_OK);
 	assert_int_equal(sw_store_commit_batch(st, &err), SW_ERR_INVALID);
 
-	/* foreign keys are on: a flow naming a violation that does not exist */
+	/* foreign keys are on, checked at the commit: a flow naming a
+	 * violation that does not exist fails it, and its batch goes */
+	assert_int_equal(sw_store_begin_batch(st, &err), SW_OK);
 	sf.violation_id = vid + 1000;
 	f.id = 44;
-	assert_int_equal(sw_store_put_flow(st, &sf, &err), SW_ERR_INVALID);
+	assert_int_equal(sw_store_put_flow(st, &sf, &err), SW_OK);
+	assert_int_equal(sw_store_commit_batch(st, &err), SW_ERR_INVALID);
 	assert_non_null(strstr(err.msg, "FOREIGN KEY"));
+	assert_int_equal(sw_store_begin_batch(st, &err), SW_OK); /* the next batch is fine */
+	assert_int_equal(sw_store_commit_batch(st, &err), SW_OK);
 	sw_store_close(st);
 
 	db = raw_open(x->db);
@@ -763,6 +846,152 @@ static void test_put_flow_round_trip(void **state)
 	assert_int_equal(raw_int(db, "SELECT (src_endpoint IS NULL) + (tcp_state IS NULL) +"
 	                             " (vlan IS NULL) + (fw_verdict IS NULL) + (violation_id IS NULL)"
 	                             " FROM flows WHERE flow_id = 43"), 5);
+	sqlite3_close(db);
+}
+
+/* Every column of every flow, in id order, and the identity pairs: what
+ * two ways of storing the same flows must agree on. */
+static char *flows_dump(const char *path)
+{
+	sqlite3 *db = raw_open(path);
+	char *t = raw_text(db, "SELECT (SELECT group_concat(r, ';') FROM (SELECT printf("
+	                       "'%d|%d|%d|%s|%s|%s|%s|%s|%s|%s|%s|%d|%d|%d|%s|%s|%d|%d|%d|%d|%d|%d|%s|"
+	                       "%s|%s|%s|%s|%s|%s', id, run_id IS NULL, flow_id, src, dst,"
+	                       " src_endpoint, dst_endpoint, src_ns, dst_ns, src_ip, dst_ip, sport,"
+	                       " dport, proto, vlan, vlan_inner, first_ns, last_ns, src_pkts,"
+	                       " src_bytes, dst_pkts, dst_bytes, tcp_state, end_reason, verdict,"
+	                       " reason, violation_id IS NULL, fw_verdict, fw_prefix) AS r"
+	                       " FROM flows ORDER BY id)) || '#' || (SELECT group_concat(ip || '=' ||"
+	                       " identity, ';') FROM (SELECT * FROM ip_identities ORDER BY 1, 2))");
+
+	sqlite3_close(db);
+	return t;
+}
+
+/* Stores flows into path in one batch: all with one sw_store_put_flows
+ * call, or one sw_store_put_flow call each. */
+static void store_flows_into(const char *path, const struct sw_store_flow *sf, size_t n,
+                             bool at_once)
+{
+	struct sw_store *st = open_ok(path);
+	struct sw_violation v = mkviol("corp/cli", "10.9.0.1", "prod/db", "10.0.2.10", 5432,
+	                               SW_REASON_DENIED_INGRESS, T0, T0 + SEC, 1);
+	struct sw_store_flow *copy = calloc(n, sizeof(*copy));
+	struct sw_err err;
+
+	assert_non_null(copy);
+	assert_int_equal(sw_store_run_begin(st, T0, "pcap:eth1", NULL, &err), SW_OK);
+	assert_int_equal(sw_store_begin_batch(st, &err), SW_OK);
+	for (size_t i = 0; i < n; i++) {
+		copy[i] = sf[i];
+		if (sf[i].violation_id != 0)
+			copy[i].violation_id = upsert(st, &v);
+	}
+	if (at_once)
+		assert_int_equal(sw_store_put_flows(st, copy, n, &err), SW_OK);
+	for (size_t i = 0; !at_once && i < n; i++)
+		assert_int_equal(sw_store_put_flow(st, &copy[i], &err), SW_OK);
+	assert_int_equal(sw_store_commit_batch(st, &err), SW_OK);
+	sw_store_close(st);
+	free(copy);
+}
+
+/* Flows stored SW_STORE_FLOWS_PER_INSERT to a statement (and the rest of
+ * the call one by one) are the rows, in the same order, and the identity
+ * pairs that storing them one by one gives: each column of each row goes
+ * to its own place. */
+static void test_put_flows_as_one_by_one(void **state)
+{
+	struct sfx *x = *state;
+	enum { N = 2 * SW_STORE_FLOWS_PER_INSERT + 5 };
+	static const char *const srcs[] = { "10.9.0.1", "10.9.0.2", "fd00::7", "192.0.2.9" };
+	struct sw_flow f[N];
+	struct sw_store_flow sf[N];
+	char other[200], *a, *b;
+
+	for (size_t i = 0; i < N; i++) {
+		f[i] = mkflow(100 + i, srcs[i % 4], i % 4 == 2 ? "2001:db8::53" : "10.0.2.10",
+		              i % 3 ? SW_PROTO_TCP : SW_PROTO_UDP, (uint16_t)(1000 + i),
+		              T0 + i * SEC, T0 + (i + 2) * SEC);
+		f[i].sport = (uint16_t)(30000 + 7 * i);
+		f[i].dir[0].pkts = i;
+		f[i].dir[1].bytes = 1000 * i;
+		f[i].n_vlan = (uint8_t)(i % 3);
+		f[i].vlan[0] = (uint16_t)(100 + i);
+		f[i].vlan[1] = (uint16_t)(200 + i);
+		if (i % 7 == 0) {
+			f[i].fw.verdict = SW_FW_DROP;
+			snprintf(f[i].fw.prefix, sizeof(f[i].fw.prefix), "DROP %zu", i);
+		}
+		sf[i] = (struct sw_store_flow){
+			.flow = &f[i],
+			.end = i % 2 ? SW_END_IDLE : SW_END_TCP_CLOSE,
+			.src_id = i % 4 == 0 ? "corp/cli" : NULL,
+			.dst_id = i % 4 == 2 ? NULL : "prod/db",
+			.reason = i % 5 ? SW_REASON_ALLOWED_BY_POLICY : SW_REASON_DENIED_INGRESS,
+			.violation_id = i % 5 ? 0 : 1,
+		};
+	}
+	snprintf(other, sizeof(other), "%s/other.db", x->dir);
+	store_flows_into(x->db, sf, N, true);
+	store_flows_into(other, sf, N, false);
+	a = flows_dump(x->db);
+	b = flows_dump(other);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(a, b);
+	/* and they are all there, each its own */
+	assert_non_null(strstr(a, "|1068|"));            /* the last one's dport */
+	assert_non_null(strstr(a, "DROP 63"));
+	assert_non_null(strstr(a, "#10.0.2.10=prod/db;10.9.0.1=corp/cli"));
+	free(a);
+	free(b);
+	{
+		sqlite3 *db = raw_open(x->db);
+		assert_int_equal(raw_int(db, "SELECT count(DISTINCT flow_id) FROM flows"), N);
+		assert_int_equal(raw_int(db, "SELECT count(*) FROM flows WHERE vlan_inner IS NOT NULL"),
+		                 N / 3);
+		sqlite3_close(db);
+	}
+}
+
+/* A dangling reference among flows stored in one call fails the commit
+ * (foreign keys are checked there), and the whole batch goes: none of its
+ * flows is stored, and the handle goes on. */
+static void test_put_flows_dangling_reference_fails_the_batch(void **state)
+{
+	struct sfx *x = *state;
+	enum { N = SW_STORE_FLOWS_PER_INSERT + 8 };
+	struct sw_store *st = open_ok(x->db);
+	struct sw_flow f[N];
+	struct sw_store_flow sf[N];
+	struct sw_err err;
+	sqlite3 *db;
+
+	for (size_t i = 0; i < N; i++) {
+		f[i] = mkflow(1 + i, "10.9.0.1", "10.0.2.10", SW_PROTO_TCP, 5432, T0, T0 + SEC);
+		sf[i] = (struct sw_store_flow){ .flow = &f[i], .end = SW_END_IDLE,
+		                                .reason = SW_REASON_ALLOWED_BY_POLICY };
+	}
+	sf[5].violation_id = 999; /* in the multi-row statement */
+	assert_int_equal(sw_store_begin_batch(st, &err), SW_OK);
+	assert_int_equal(sw_store_put_flows(st, sf, N, &err), SW_OK);
+	assert_int_equal(sw_store_commit_batch(st, &err), SW_ERR_INVALID);
+	assert_non_null(strstr(err.msg, "FOREIGN KEY"));
+
+	sf[5].violation_id = 0;
+	sf[N - 1].violation_id = 999; /* among the rest, one by one */
+	assert_int_equal(sw_store_begin_batch(st, &err), SW_OK);
+	assert_int_equal(sw_store_put_flows(st, sf, N, &err), SW_OK);
+	assert_int_equal(sw_store_commit_batch(st, &err), SW_ERR_INVALID);
+
+	sf[N - 1].violation_id = 0;
+	assert_int_equal(sw_store_begin_batch(st, &err), SW_OK);
+	assert_int_equal(sw_store_put_flows(st, sf, N, &err), SW_OK);
+	assert_int_equal(sw_store_commit_batch(st, &err), SW_OK);
+	sw_store_close(st);
+	db = raw_open(x->db);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM flows"), N);
 	sqlite3_close(db);
 }
 
@@ -1616,6 +1845,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_create_reopen, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_migrates_an_empty_file, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_is_announced, sfx_setup, sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_defers_flow_keys, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_raced_by_another_handle, sfx_setup,
 		                                sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_existing_page_size_kept, sfx_setup, sfx_teardown),
@@ -1629,6 +1859,9 @@ int main(void)
 		                                sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_runs_add_up, sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_put_flow_round_trip, sfx_setup, sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_put_flows_as_one_by_one, sfx_setup, sfx_teardown),
+		cmocka_unit_test_setup_teardown(test_put_flows_dangling_reference_fails_the_batch,
+		                                sfx_setup, sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_file_replaced_refuses_writes, sfx_setup,
 		                                sfx_teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_discards_the_batch, sfx_setup,

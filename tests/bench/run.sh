@@ -66,7 +66,7 @@ import sys
 kv = dict(x.split("=") for x in sys.stdin.read().split())
 print("store ingest: %s flows" % kv["rows"])
 print("  bare INSERT loop              %10.0f flows/s" % float(kv["bare_rows_per_s"]))
-print("  sw_store_put_flow, batched    %10.0f flows/s (target >= 100000)" % float(kv["store_rows_per_s"]))
+print("  sw_store_put_flows, batched   %10.0f flows/s (target >= 100000)" % float(kv["store_rows_per_s"]))
 print("  ratio store/bare              %10.1f %%  (target >= 50 %%)" % (float(kv["ratio"]) * 100))'
 
 # 5. the pipeline: `segwatch run -r` (judging, violations, flows into

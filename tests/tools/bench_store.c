@@ -1,6 +1,6 @@
 /*
  * bench_store.c - ingest of ended flows into SQLite, side by side:
- *   store  sw_store_put_flow in batches of BATCH rows per transaction, as
+ *   store  sw_store_put_flows, BATCH rows per call and transaction, as
  *          segwatch run's writer does, into a database with segwatch's
  *          schema (all indexes);
  *   bare   the same rows into the same schema with one prepared INSERT in
@@ -59,33 +59,38 @@ static double run_store(const char *path, size_t rows)
 {
 	struct sw_err err;
 	struct sw_store *st = sw_store_open(path, NULL, &err);
-	struct sw_flow f;
+	struct sw_flow *f = calloc(BATCH, sizeof(*f));
+	struct sw_store_flow *sf = calloc(BATCH, sizeof(*sf));
 	double t0;
 
-	if (st == NULL || sw_store_run_begin(st, 1, "bench", NULL, &err) != SW_OK) {
-		fprintf(stderr, "bench_store: %s\n", err.msg);
+	if (st == NULL || f == NULL || sf == NULL ||
+	    sw_store_run_begin(st, 1, "bench", NULL, &err) != SW_OK) {
+		fprintf(stderr, "bench_store: %s\n", st == NULL ? err.msg : "cannot start");
 		exit(1);
 	}
 	t0 = now_s();
 	for (size_t i = 0; i < rows; i += BATCH) {
-		if (sw_store_begin_batch(st, &err) != SW_OK)
-			break;
-		for (size_t k = i; k < rows && k < i + BATCH; k++) {
-			struct sw_store_flow sf = {&f, SW_END_TCP_CLOSE, NULL, NULL,
-			                           k % 10 ? SW_REASON_ALLOWED_BY_POLICY : SW_REASON_DENIED_INGRESS, 0};
-			make_flow(&f, k);
-			if (sw_store_put_flow(st, &sf, &err) != SW_OK)
-				break;
+		size_t n = rows - i < BATCH ? rows - i : BATCH;
+
+		for (size_t k = 0; k < n; k++) {
+			make_flow(&f[k], i + k);
+			sf[k] = (struct sw_store_flow){
+				.flow = &f[k], .end = SW_END_TCP_CLOSE,
+				.reason = (i + k) % 10 ? SW_REASON_ALLOWED_BY_POLICY
+				                       : SW_REASON_DENIED_INGRESS,
+			};
 		}
-		if (sw_store_commit_batch(st, &err) != SW_OK)
-			break;
+		if (sw_store_begin_batch(st, &err) != SW_OK ||
+		    sw_store_put_flows(st, sf, n, &err) != SW_OK ||
+		    sw_store_commit_batch(st, &err) != SW_OK) {
+			fprintf(stderr, "bench_store: %s\n", err.msg);
+			exit(1);
+		}
 	}
 	t0 = now_s() - t0;
-	if (err.status != SW_OK) {
-		fprintf(stderr, "bench_store: %s\n", err.msg);
-		exit(1);
-	}
 	sw_store_close(st);
+	free(f);
+	free(sf);
 	return t0;
 }
 
