@@ -15,6 +15,7 @@
 
 #include "segwatch/eve.h"
 #include "segwatch/grow.h"
+#include "segwatch/sched.h"
 #include "segwatch/store_baseline.h"
 
 #define BACKOFF_MIN_NS 500000000ull
@@ -567,12 +568,24 @@ static uint64_t store_round(struct sw_monitor *mon, uint64_t *backoff, bool *fai
 	return mon->cfg.commit_interval_ns;
 }
 
+/* cfg.writer_nice; a refusal is said, and the writer goes on as it is. */
+static void lower_priority(struct sw_monitor *mon)
+{
+	struct sw_err err;
+
+	if (mon->cfg.writer_nice > 0 &&
+	    sw_sched_lower_thread(mon->cfg.writer_nice, &err) != SW_OK && mon->cfg.warn != NULL)
+		mon->cfg.warn(mon->cfg.warn_ctx, &err);
+}
+
 void *sw_monitor_writer_main(void *arg)
 {
 	struct sw_monitor *mon = arg;
 	uint64_t wait_ns = mon->cfg.commit_interval_ns, backoff = 0;
 	bool stopping = false, failing = false, drained = true;
 
+	sw_sched_name_thread("sw-writer");
+	lower_priority(mon);
 	mon->next_prune_ns = sw_monitor_mono_ns();
 	for (;;) {
 		wait_for_work(mon, wait_ns, failing, &stopping, &drained);

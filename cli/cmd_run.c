@@ -16,6 +16,7 @@
 #include "config_file.h"
 #include "policy_inputs.h"
 #include "segwatch/monitor.h"
+#include "segwatch/sched.h"
 #include "segwatch/textparse.h"
 #include "web_opts.h"
 
@@ -329,6 +330,18 @@ static int open_outputs(const struct run_cli *c, struct run_state *r)
 	return -1;
 }
 
+/* A replay of capture files that serves the dashboard runs its capture
+ * and writer threads this much nicer than the web server's: a person at
+ * the dashboard is answered first, the replay takes the CPU that is left
+ * (a replay runs as fast as the CPU allows; a live capture, which must
+ * keep up with the wire, is never lowered). */
+#define REPLAY_NICE 5
+
+static bool replay_while_serving(const struct run_cli *c)
+{
+	return c->cap.n_ifaces + c->cap.n_nflog == 0 && c->web.listen_given;
+}
+
 static int build_pipeline(const struct run_cli *c, const struct policy_inputs *in,
                           struct run_state *r)
 {
@@ -346,6 +359,7 @@ static int build_pipeline(const struct run_cli *c, const struct policy_inputs *i
 	mc.no_flows = c->no_flows;
 	mc.block_when_full = c->cap.n_ifaces + c->cap.n_nflog == 0;
 	mc.live = !mc.block_when_full;
+	mc.writer_nice = replay_while_serving(c) ? REPLAY_NICE : 0;
 	mc.baseline_on = !c->no_baseline;
 	mc.baseline = c->bl;
 	mc.warn = cli_warn;
@@ -453,6 +467,10 @@ static int capture_and_store(struct run_cli *c, struct run_state *r)
 		        c->web.web.tls_cert_file ? "https" : "http",
 		        c->web.web.listen ? c->web.web.listen : SW_WEB_LISTEN_DEFAULT,
 		        sw_web_port(r->web));
+	/* the web server's threads exist by now, at the priority they keep */
+	if (replay_while_serving(c) && sw_sched_lower_thread(REPLAY_NICE, &err) != SW_OK)
+		cli_warn(NULL, &err);
+	sw_err_clear(&err);
 	cap_st = sw_capture_run(r->cap, &segwatch_stop, cli_warn, NULL, &err);
 	sw_flowtable_flush(sw_monitor_flowtable(r->mon),
 	                   segwatch_stop ? SW_END_SHUTDOWN : SW_END_OF_INPUT);

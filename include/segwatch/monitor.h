@@ -74,6 +74,8 @@ struct sw_monitor_config {
 	size_t max_round_flows;         /* most ended flows per transaction;
 	                                 * 0: SW_MONITOR_ROUND_FLOWS_DEFAULT */
 	bool block_when_full;           /* files: wait for the writer */
+	int writer_nice;                /* added to the writer thread's nice
+	                                 * value when it starts; 0: none */
 	sw_warn_fn warn;                /* may be called from the writer thread */
 	void *warn_ctx;
 };
