@@ -17,14 +17,20 @@ sanitizer_report() {
 }
 TMPD=$(mktemp -d /tmp/segwatch-test.XXXXXX)
 
-# wait_capturing FILE: waits (up to 5 s) until a live capture says in its
-# stderr FILE that it is capturing.
-wait_capturing() {
-	for _ in $(seq 50); do
-		grep -q capturing "$1" && return 0
+# wait_for_text FILE REGEX [TENTHS]: waits (up to TENTHS tenths of a
+# second, default 50) until FILE has a line matching REGEX.
+wait_for_text() {
+	for _ in $(seq "${3:-50}"); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# wait_capturing FILE: waits (up to 5 s) until a live capture says in its
+# stderr FILE that it is capturing.
+wait_capturing() {
+	wait_for_text "$1" capturing
 }
 
 # run ARGS...: runs segwatch; its stdout in $TMPD/out, stderr in $TMPD/err, status in $RC.

@@ -39,20 +39,16 @@ start_replay() {
 	RUN_PID=$!
 }
 
-# wait_for FILE TEXT: up to 10 s
-wait_for() {
-	for _ in $(seq 100); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 stop_run() {
 	kill -TERM "$RUN_PID" 2>/dev/null
 	wait "$RUN_PID" 2>/dev/null
 	kill "$FEED_PID" 2>/dev/null
 	wait "$FEED_PID" 2>/dev/null
+}
+
+# whether THREADS has a writer and every thread at nice 0
+none_lowered() {
+	echo "$1" | grep -q 'sw-writer:0 ' && ! echo "$1" | grep -q ':[1-9]'
 }
 
 # whether every thread but main and sw-writer in THREADS is at nice 0
@@ -62,7 +58,7 @@ others_at_zero() {
 
 # ---- a replay that serves: capture and writer yield to the web server ----
 start_replay serving --listen 127.0.0.1:0
-if ! wait_for "$TMPD/serving.err" "port [0-9]"; then
+if ! wait_for_text "$TMPD/serving.err" "port [0-9]" 100; then
 	not_ok replay-serving "no web server: $(head -n 3 "$TMPD/serving.err")"
 else
 	sleep 1 # the capture thread lowers itself once the web server runs
@@ -85,7 +81,7 @@ fi
 start_replay alone
 sleep 1.5
 got=$(threads "$RUN_PID")
-if echo "$got" | grep -q 'sw-writer:0 ' && ! echo "$got" | grep -q ':[1-9]'; then
+if none_lowered "$got"; then
 	ok "replay-alone # $got"
 else
 	not_ok replay-alone "threads (name:nice) $got"
@@ -101,12 +97,12 @@ fi
 	-p "$EX/policies.yaml" --db "$TMPD/live.db" --listen 127.0.0.1:0 2>"$TMPD/live.err" &
 RUN_PID=$!
 FEED_PID=""
-if ! wait_capturing "$TMPD/live.err" || ! wait_for "$TMPD/live.err" "port [0-9]"; then
+if ! wait_capturing "$TMPD/live.err" || ! wait_for_text "$TMPD/live.err" "port [0-9]" 100; then
 	not_ok live-serving "did not start: $(head -n 3 "$TMPD/live.err")"
 else
 	sleep 0.5
 	got=$(threads "$RUN_PID")
-	if echo "$got" | grep -q 'sw-writer:0 ' && ! echo "$got" | grep -q ':[1-9]'; then
+	if none_lowered "$got"; then
 		ok "live-serving # $got"
 	else
 		not_ok live-serving "threads (name:nice) $got"
