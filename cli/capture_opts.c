@@ -177,6 +177,11 @@ bool capture_opts_valid(const struct capture_opts *o)
 	return user_valid(o);
 }
 
+bool capture_opts_files_only(const struct capture_opts *o)
+{
+	return o->n_ifaces + o->n_nflog == 0;
+}
+
 enum sw_status capture_opts_drop_privileges(const struct capture_opts *o)
 {
 	struct sw_err err;

@@ -102,6 +102,10 @@ int capture_opts_handle(struct capture_opts *o, int opt, const char *arg);
  * root, the current user (message printed). */
 bool capture_opts_valid(const struct capture_opts *o);
 
+/* Whether every source is a capture file (none live: no interface, no
+ * NFLOG group). */
+bool capture_opts_files_only(const struct capture_opts *o);
+
 /* Opens every source into cap. On failure prints one line and returns
  * the status. */
 enum sw_status capture_opts_open(const struct capture_opts *o, struct sw_capture *cap);

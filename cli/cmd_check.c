@@ -356,7 +356,7 @@ static int judge_captures(const struct check_cli *c, const struct policy_inputs 
 		      "failure\n", stderr);
 		return 2;
 	}
-	if (segwatch_stop && c->cap.n_ifaces + c->cap.n_nflog == 0) {
+	if (segwatch_stop && capture_opts_files_only(&c->cap)) {
 		fputs("segwatch: interrupted: the audit is incomplete\n", stderr);
 		return 2;
 	}

@@ -339,7 +339,7 @@ static int open_outputs(const struct run_cli *c, struct run_state *r)
 
 static bool replay_while_serving(const struct run_cli *c)
 {
-	return c->cap.n_ifaces + c->cap.n_nflog == 0 && c->web.listen_given;
+	return capture_opts_files_only(&c->cap) && c->web.listen_given;
 }
 
 static int build_pipeline(const struct run_cli *c, const struct policy_inputs *in,
@@ -357,7 +357,7 @@ static int build_pipeline(const struct run_cli *c, const struct policy_inputs *i
 	mc.commit_interval_ns = c->commit_ns;
 	mc.retain_flows_ns = c->retain_ns;
 	mc.no_flows = c->no_flows;
-	mc.block_when_full = c->cap.n_ifaces + c->cap.n_nflog == 0;
+	mc.block_when_full = capture_opts_files_only(&c->cap);
 	mc.live = !mc.block_when_full;
 	mc.writer_nice = replay_while_serving(c) ? REPLAY_NICE : 0;
 	mc.baseline_on = !c->no_baseline;
@@ -481,7 +481,7 @@ static int capture_and_store(struct run_cli *c, struct run_state *r)
 	print_summary(c, r->mon);
 	if (lost_something(r->mon))
 		fin_st = SW_ERR_NOMEM;
-	if (r->web != NULL && c->cap.n_ifaces + c->cap.n_nflog == 0 && !segwatch_stop) {
+	if (r->web != NULL && capture_opts_files_only(&c->cap) && !segwatch_stop) {
 		if (!c->quiet)
 			fputs("segwatch: the capture files are done; serving until SIGINT/SIGTERM\n",
 			      stderr);
