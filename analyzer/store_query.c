@@ -29,7 +29,7 @@ static const struct qroute *const routes[SW_Q_ROUTE_COUNT] = {
 	[SW_Q_VIOLATIONS] = &sq_violations, [SW_Q_VIOLATION] = &sq_violation,
 	[SW_Q_FLOWS] = &sq_flows, [SW_Q_EDGES] = &sq_edges, [SW_Q_ANOMALIES] = &sq_anomalies,
 	[SW_Q_BASELINE] = &sq_baseline, [SW_Q_POLICIES] = &sq_policies,
-	[SW_Q_ENDPOINTS] = &sq_endpoints, [SW_Q_STATS_DB] = &sq_stats,
+	[SW_Q_ENDPOINTS] = &sq_endpoints, [SW_Q_RUNS] = &sq_runs, [SW_Q_STATS_DB] = &sq_stats,
 	[SW_Q_HEALTH] = &sq_health,
 };
 

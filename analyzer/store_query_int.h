@@ -79,7 +79,7 @@ struct qroute {
 };
 
 extern const struct qroute sq_violations, sq_violation, sq_flows, sq_edges, sq_anomalies,
-	sq_baseline, sq_policies, sq_endpoints, sq_stats, sq_health;
+	sq_baseline, sq_policies, sq_endpoints, sq_runs, sq_stats, sq_health;
 
 /* The cursor tag of a violation sort. */
 const char *sq_violation_tag(enum vsort s);

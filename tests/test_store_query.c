@@ -1060,6 +1060,66 @@ static void test_edges_stats_health(void **state)
 	json_decref(j);
 }
 
+/* /api/v1/runs: every run, newest first, with its end and capture
+ * statistics (a run still going, or killed, has no end); pages by cursor;
+ * only limit and cursor are known. */
+static void test_runs_history(void **state)
+{
+	struct qfx *x = *state;
+	static const struct field rf[] = {
+		{ "id", JI }, { "started", JS }, { "ended", JSN }, { "sources", JS },
+		{ "packets", JI }, { "drops", JI }, { "flows", JI }, { "stats", JON },
+	};
+	const struct sw_store_run_stats first = { 1000, 7, 40, "{\"frames\":1000}" };
+	const struct sw_store_run_stats second = { 2000, 0, 90, NULL };
+	struct sw_err err;
+	json_t *j, *items, *it;
+	size_t i;
+
+	/* the fixture's run (pcap:eth0, begun at T0) ends; two more follow */
+	assert_int_equal(sw_store_run_end(x->st, T0 + 5 * SEC, &first, &err), SW_OK);
+	assert_int_equal(sw_store_run_begin(x->st, T0 + 10 * SEC, "nflog:5", NULL, &err), SW_OK);
+	assert_int_equal(sw_store_run_end(x->st, T0 + 20 * SEC, &second, &err), SW_OK);
+	assert_int_equal(sw_store_run_begin(x->st, T0 + 30 * SEC, "pcap:eth1", NULL, &err), SW_OK);
+
+	j = query_ok(x, SW_Q_RUNS, 0, "");
+	items = json_object_get(j, "items");
+	assert_int_equal(json_array_size(items), 3);
+	json_array_foreach(items, i, it)
+		check_fields(it, rf, SW_ARRAY_SIZE(rf));
+	it = json_array_get(items, 0); /* the newest, still running */
+	assert_string_equal(json_string_value(json_object_get(it, "sources")), "pcap:eth1");
+	assert_true(json_is_null(json_object_get(it, "ended")));
+	assert_int_equal(json_integer_value(json_object_get(it, "packets")), 0);
+	it = json_array_get(items, 1);
+	assert_string_equal(json_string_value(json_object_get(it, "sources")), "nflog:5");
+	assert_string_equal(json_string_value(json_object_get(it, "started")),
+	                    "2026-11-25T12:00:10.000000000Z");
+	assert_string_equal(json_string_value(json_object_get(it, "ended")),
+	                    "2026-11-25T12:00:20.000000000Z");
+	assert_int_equal(json_integer_value(json_object_get(it, "flows")), 90);
+	assert_true(json_is_null(json_object_get(it, "stats")));
+	it = json_array_get(items, 2);
+	assert_string_equal(json_string_value(json_object_get(it, "sources")), "pcap:eth0");
+	assert_int_equal(json_integer_value(json_object_get(it, "packets")), 1000);
+	assert_int_equal(json_integer_value(json_object_get(it, "drops")), 7);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(it, "stats"),
+	                                                    "frames")), 1000);
+	assert_true(json_is_null(json_object_get(j, "next_cursor")));
+	json_decref(j);
+
+	walk_pages(x, SW_Q_RUNS, "", "SELECT count(*) FROM runs", "id");
+	j = query_ok(x, SW_Q_RUNS, 0, "limit=1");
+	assert_string_equal(json_string_value(json_object_get(j, "next_cursor")), "R.3");
+	json_decref(j);
+	j = query_ok(x, SW_Q_RUNS, 0, "limit=1&cursor=R.3");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+	                 json_object_get(j, "items"), 0), "id")), 2);
+	json_decref(j);
+	assert_int_equal(query_err(x, SW_Q_RUNS, 0, "src=prod/web", &err), SW_ERR_INVALID);
+	assert_int_equal(query_err(x, SW_Q_RUNS, 0, "cursor=V.3", &err), SW_ERR_INVALID);
+}
+
 /* The web server reads through read-only handles. */
 static void test_read_only_handle(void **state)
 {
@@ -1314,6 +1374,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transitions, qfx_setup, qfx_teardown),
 		cmocka_unit_test_setup_teardown(test_events_and_max_ids, qfx_setup, qfx_teardown),
 		cmocka_unit_test_setup_teardown(test_edges_stats_health, qfx_setup, qfx_teardown),
+		cmocka_unit_test_setup_teardown(test_runs_history, qfx_setup, qfx_teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_handle, qfx_setup, qfx_teardown),
 		cmocka_unit_test_setup_teardown(test_plans_use_indexes, qfx_setup, qfx_teardown),
 		cmocka_unit_test_setup_teardown(test_ip_filter_follows_identities, qfx_setup,

@@ -35,6 +35,7 @@ const struct web_route web_routes[] = {
 	{"/api/v1/baseline", WK_LIST, false, SW_Q_BASELINE, NULL, NULL, "/api/v1/baseline"},
 	{"/api/v1/policies", WK_LIST, false, SW_Q_POLICIES, NULL, NULL, "/api/v1/policies"},
 	{"/api/v1/endpoints", WK_LIST, false, SW_Q_ENDPOINTS, NULL, NULL, "/api/v1/endpoints"},
+	{"/api/v1/runs", WK_LIST, false, SW_Q_RUNS, NULL, NULL, "/api/v1/runs"},
 	{"/api/v1/stats", WK_LIST, false, SW_Q_STATS_DB, NULL, NULL, "/api/v1/stats"},
 	{"/api/v1/stream", WK_STREAM, false, 0, NULL, NULL, "/api/v1/stream"},
 	{"/", WK_ASSET, false, 0, NULL, NULL, "/"},

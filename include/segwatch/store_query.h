@@ -56,10 +56,11 @@ enum sw_query_route {
 	SW_Q_BASELINE,     /* GET /api/v1/baseline */
 	SW_Q_POLICIES,     /* GET /api/v1/policies */
 	SW_Q_ENDPOINTS,    /* GET /api/v1/endpoints */
+	SW_Q_RUNS,         /* GET /api/v1/runs */
 	SW_Q_STATS_DB,     /* the db-derived part of GET /api/v1/stats (below) */
 	SW_Q_HEALTH        /* GET /healthz: {"status":"ok","db":"ok","schema_version":N} */
 };
-#define SW_Q_ROUTE_COUNT 10
+#define SW_Q_ROUTE_COUNT 11
 
 /* Answers route r. id: the item's id for SW_Q_VIOLATION, else ignored.
  * p[0..n) the query parameters (borrowed). now_ns: the clock for relative

@@ -7,7 +7,8 @@
 #   serve-start       starts, prints its port; /healthz answers ok
 #   routes            every GET route of the contract answers 200 JSON of
 #                     the documented shape (items/next_cursor/limit, edges,
-#                     stats), the item route answers the first listed id
+#                     stats), the item route answers the first listed id,
+#                     runs lists the run that made the database
 #   errors            404 unknown route and id, 405 with Allow, 400 naming
 #                     the parameter (bad value, unknown, repeated, bad %)
 #   headers           the security headers; HEAD without a body
@@ -92,7 +93,7 @@ if [ "$CODE" = 200 ] && has "$TMPD/body" '"status":"ok"'; then ok serve-start; e
 
 # ---- routes ----
 bad=""
-for r in violations flows anomalies baseline policies endpoints; do
+for r in violations flows anomalies baseline policies endpoints runs; do
 	get "/api/v1/$r"
 	python3 - "$TMPD/body" <<'PY' || bad="$bad $r:$CODE"
 import json, sys
@@ -102,6 +103,8 @@ PY
 done
 get /api/v1/edges
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert isinstance(d["nodes"], list) and isinstance(d["edges"], list) and isinstance(d["truncated"], bool)' "$TMPD/body" || bad="$bad edges"
+get /api/v1/runs
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["items"][0]; assert r["sources"] == "file:examples/three-tier.pcap" and r["packets"] == 146 and r["ended"] is not None and r["stats"]["flows_judged"] == 11, r' "$TMPD/body" || bad="$bad runs-content"
 get /api/v1/stats
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["live"] is False and "rates" in d and "series" in d and "violations" in d' "$TMPD/body" || bad="$bad stats"
 get "/api/v1/violations?limit=1"
