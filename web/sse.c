@@ -6,6 +6,7 @@
  * SSE_POLL_MS for rows past each client's cursor "V:A" (largest violation
  * and anomaly id delivered), appends the events and keepalive comments to
  * the buffers and resumes the connections that have something to send.
+ * When the database file is replaced, the hub follows the new one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,10 +50,13 @@ struct web_sse {
 	uint64_t keepalive_ns;
 };
 
+/* The hub's own read-only handle. */
+static const struct sw_store_config hub_store_config = {
+	.busy_timeout_ms = SW_STORE_BUSY_TIMEOUT_DEFAULT_MS, .cache_mib = 4, .read_only = true,
+};
+
 struct web_sse *web_sse_new(struct sw_web *w, struct sw_err *err)
 {
-	struct sw_store_config sc = { .busy_timeout_ms = SW_STORE_BUSY_TIMEOUT_DEFAULT_MS,
-	                              .cache_mib = 4, .read_only = true };
 	struct web_sse *s = calloc(1, sizeof(*s));
 	unsigned ka = w->timeout_s / 2 < SSE_KEEPALIVE_S ? w->timeout_s / 2 : SSE_KEEPALIVE_S;
 
@@ -65,7 +69,7 @@ struct web_sse *web_sse_new(struct sw_web *w, struct sw_err *err)
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->tick, NULL);
 	pthread_cond_init(&s->gone, NULL);
-	s->st = sw_store_open(w->db_path, &sc, err);
+	s->st = sw_store_open(w->db_path, &hub_store_config, err);
 	if (s->st == NULL) {
 		web_sse_free(s);
 		return NULL;
@@ -268,6 +272,31 @@ enum MHD_Result web_sse_begin(struct web_sse *s, struct MHD_Connection *c, struc
 
 /* ---- the hub ---- */
 
+/* The database file replaced (an audit written anew at the same path):
+ * the hub reads the new one, and every client's cursor goes back to 0:0,
+ * since the new file's ids start again and all its rows are new to them.
+ * While the new file cannot be opened (still being created), the old one
+ * stays, and the next poll tries again. Hub thread. */
+static void follow_replaced_file(struct web_sse *s)
+{
+	struct sw_store *st;
+	struct sw_err err;
+
+	if (!sw_store_file_replaced(s->st))
+		return;
+	st = sw_store_open(s->w->db_path, &hub_store_config, &err);
+	if (st == NULL)
+		return;
+	sw_store_close(s->st);
+	s->st = st;
+	pthread_mutex_lock(&s->mu);
+	for (struct sse_client *cl = s->clients; cl != NULL; cl = cl->next)
+		cl->v = cl->a = 0;
+	pthread_mutex_unlock(&s->mu);
+	web_log(s->w, "%s: the database file was replaced: the event stream follows the new one",
+	        s->w->db_path);
+}
+
 static void tick(struct web_sse *s)
 {
 	struct sw_err err;
@@ -309,6 +338,7 @@ static void *hub_main(void *arg)
 			break;
 		pthread_mutex_unlock(&s->mu);
 		web_live_sample(s->w);
+		follow_replaced_file(s);
 		tick(s);
 		pthread_mutex_lock(&s->mu);
 	}

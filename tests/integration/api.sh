@@ -24,7 +24,8 @@
 #   privdrop          started as root: runs as nobody and still answers
 #   replaced          the database file deleted and written anew under the
 #                     server (an audit rerun): reads answer from the new
-#                     file, and a triage write goes to it
+#                     file, a triage write goes to it, and a connected
+#                     event stream sends the new file's violations
 #   usage             no database, address in use, short token: exit 2
 #   stop              SIGTERM: exit 0, no sanitizer report
 . "$(dirname "$0")/lib.sh"
@@ -245,11 +246,24 @@ DB=$RDB
 if start replaced --api-token-file "$TMPD/token" $AS_ROOT; then
 	bad=""
 	before=$(first_flows)
+	curl -sN -m 60 -H "Authorization: Bearer $TOKEN" -H "Last-Event-ID: 0:0" \
+		"$URL/api/v1/stream" >"$TMPD/rstream" &
+	SPID=$!
+	wait_for_text "$TMPD/rstream" "id: 7:0" 100 || bad="$bad [the stream sent no 7 violations]"
 	rm -f "$RDB" "$RDB-wal" "$RDB-shm"
 	audit "$RDB" # the same audit twice: each violation counts 2 flows
 	audit "$RDB"
 	after=$(first_flows)
 	[ "$before" = 1 ] && [ "$after" = 2 ] || bad="$bad [flows $before then $after, want 1 then 2]"
+	# the stream follows the new file: its 7 violations come again
+	for _ in $(seq 50); do
+		[ "$(grep -c '^event: violation' "$TMPD/rstream")" -ge 14 ] && break
+		sleep 0.1
+	done
+	n=$(grep -c '^event: violation' "$TMPD/rstream")
+	[ "$n" -eq 14 ] || bad="$bad [the stream sent $n violation events, want 7 then 7 more]"
+	has "$TMPD/replaced.err" "the event stream follows the new one" || bad="$bad [no stream log line]"
+	kill "$SPID" 2>/dev/null
 	check 200 '"state":"acknowledged"' "/api/v1/violations/$ID/ack" -X POST \
 		-H "Authorization: Bearer $TOKEN"
 	state=$(python3 -c 'import sqlite3, sys
