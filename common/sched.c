@@ -20,12 +20,14 @@ enum sw_status sw_sched_lower_thread(int increment, struct sw_err *err)
 	id_t tid = (id_t)syscall(SYS_gettid);
 	int now;
 
+	if (increment <= 0)
+		return SW_OK;
 	errno = 0;
 	now = getpriority(PRIO_PROCESS, tid); /* -1 is a valid value: errno tells */
 	if (now == -1 && errno != 0)
 		return sw_err_set(err, SW_ERR_IO, NULL, 0, 0, "cannot read the thread's priority: %s",
 		                  strerror(errno));
-	if (increment <= 0 || now >= NICE_MAX)
+	if (now >= NICE_MAX)
 		return SW_OK;
 	now = now + increment > NICE_MAX ? NICE_MAX : now + increment;
 	if (setpriority(PRIO_PROCESS, tid, now) != 0)

@@ -53,20 +53,25 @@ static const struct sw_store_config reader_config = {
 	.read_only = true,
 };
 
+struct sw_store *web_store_reopened(const struct sw_web *w, const struct sw_store *old,
+                                    const struct sw_store_config *cfg)
+{
+	struct sw_err err;
+
+	if (!sw_store_file_replaced(old))
+		return NULL;
+	return sw_store_open(w->db_path, cfg, &err);
+}
+
 /* A reader whose database file was replaced (an audit written anew at the
  * same path) opens the new one and forgets its cached answers; while the
  * new file cannot be opened (still being created), it answers from the
  * old one. Reader locked. */
 static void reader_refresh(struct sw_web *w, struct web_reader *r)
 {
-	struct web_cache *cache;
-	struct sw_store *st;
-	struct sw_err err;
+	struct sw_store *st = web_store_reopened(w, r->st, &reader_config);
+	struct web_cache *cache = st != NULL ? web_cache_new() : NULL;
 
-	if (!sw_store_file_replaced(r->st))
-		return;
-	st = sw_store_open(w->db_path, &reader_config, &err);
-	cache = st != NULL ? web_cache_new() : NULL;
 	if (cache == NULL) {
 		sw_store_close(st);
 		return;
@@ -195,13 +200,11 @@ void web_writer_refresh(struct sw_web *w)
 {
 	struct sw_store_config sc = writer_config(w);
 	struct sw_store *st;
-	struct sw_err err;
 
 	/* a deleted file is not created again here: serve needs one to exist */
-	if (w->writer == NULL || !sw_store_file_replaced(w->writer) ||
-	    access(w->db_path, F_OK) != 0)
+	if (w->writer == NULL || access(w->db_path, F_OK) != 0)
 		return;
-	st = sw_store_open(w->db_path, &sc, &err);
+	st = web_store_reopened(w, w->writer, &sc);
 	if (st == NULL)
 		return;
 	sw_store_close(w->writer);

@@ -279,12 +279,8 @@ enum MHD_Result web_sse_begin(struct web_sse *s, struct MHD_Connection *c, struc
  * stays, and the next poll tries again. Hub thread. */
 static void follow_replaced_file(struct web_sse *s)
 {
-	struct sw_store *st;
-	struct sw_err err;
+	struct sw_store *st = web_store_reopened(s->w, s->st, &hub_store_config);
 
-	if (!sw_store_file_replaced(s->st))
-		return;
-	st = sw_store_open(s->w->db_path, &hub_store_config, &err);
 	if (st == NULL)
 		return;
 	sw_store_close(s->st);

@@ -151,6 +151,13 @@ void web_reader_put(struct web_reader *r);
  * with write_mu held). */
 void web_writer_refresh(struct sw_web *w);
 
+/* The database file at w's path, opened with cfg, when it is no longer the
+ * one old has open (an audit written anew at the same path); NULL when it
+ * is the same, or the new one cannot be opened yet (still being created):
+ * the caller then keeps old. */
+struct sw_store *web_store_reopened(const struct sw_web *w, const struct sw_store *old,
+                                    const struct sw_store_config *cfg);
+
 /* The wall clock in ns. */
 uint64_t web_now_ns(void);
 
